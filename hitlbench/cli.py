@@ -1,0 +1,229 @@
+"""Command line: `hitlbench run`, `hitlbench list`, `hitlbench report`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import yaml
+from tabulate import tabulate
+
+from .registries import COMPONENT_KINDS, REGISTRIES
+from .results import read_record
+from .types import HitlbenchError
+
+SET_KINDS = ("dataset", *COMPONENT_KINDS, "effort")
+
+
+def parse_set(items: Sequence[str]) -> dict[str, Any]:
+    """`kind.key=value` (component or effort parameter) or `key=value` (a top-level setting)."""
+    overrides: dict[str, Any] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep or not key:
+            raise HitlbenchError(f"malformed --set {item!r}: expected kind.key=value or key=value")
+        try:
+            value = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise HitlbenchError(
+                f"malformed --set {item!r}: value is not valid YAML ({exc})"
+            ) from exc
+        kind, dot, param = key.partition(".")
+        if not dot:
+            overrides[key] = value
+        elif kind in SET_KINDS and param:
+            overrides.setdefault(kind, {})[param] = value
+        else:
+            raise HitlbenchError(
+                f"malformed --set {item!r}: '{kind}' is not one of {', '.join(SET_KINDS)}"
+            )
+    return overrides
+
+
+def build_raw_spec(args: argparse.Namespace) -> dict[str, Any]:
+    """The user's spec from flags and --set overrides (names and parameters, nothing resolved)."""
+    overrides = parse_set(args.set)
+    raw: dict[str, Any] = {}
+    for kind in ("dataset", *COMPONENT_KINDS):
+        name = getattr(args, kind)
+        params = overrides.pop(kind, {})
+        if name or params:
+            raw[kind] = {"name": name, "params": params}
+    for key in ("rounds", "batch_size", "seed", "threads", "device"):
+        value = getattr(args, key)
+        if value is not None:
+            raw[key] = value
+    raw.update(overrides)  # effort table and top-level settings
+    return raw
+
+
+def _count_or_all(text: str) -> int | str:
+    if text == "all":
+        return "all"
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer or 'all', got {text!r}") from None
+
+
+def round_table(rows: list[dict]) -> str:
+    """The per-round table printed after a run and by `hitlbench report`."""
+    table = []
+    for r in rows:
+        metrics = ", ".join(
+            f"{k}={v:.3f}" for k, v in r["metrics"].items() if k not in ("accuracy", "macro_f1")
+        )
+        table.append(
+            {
+                "round": r["round"],
+                "labeled": r["n_labeled"],
+                "drawn": r["labels_drawn"],
+                "corrections": r["corrections"],
+                "corr. cum": r["corrections_cum"],
+                "effort": " ".join(f"{k}:{v}" for k, v in r["effort"].items()),
+                "effort s cum": round(r["effort_s_cum"], 1),
+                "accuracy": round(r["metrics"]["accuracy"], 4),
+                "macro F1": round(r["metrics"]["macro_f1"], 4),
+                **({"other metrics": metrics} if metrics else {}),
+                "fit s": round(r["time_s"].get("fit", 0.0), 2),
+            }
+        )
+    return tabulate(table, headers="keys", tablefmt="github")
+
+
+def summary_lines(record: dict) -> list[str]:
+    s = record["summary"]
+    reached = ", ".join(
+        f"{t}: {'never' if v is None else f'{v:.0f} s'}" for t, v in s["effort_s_to"].items()
+    )
+    return [
+        f"total corrections {s['total_corrections']}, final accuracy {s['final_accuracy']:.4f}, "
+        f"effort {s['effort_s_total']:.0f} s, aulc_effort {s['aulc_effort']:.4f} "
+        f"(budget {s['effort_budget_s']:.0f} s)",
+        f"effort to reach accuracy {reached}",
+    ]
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from .runner import execute, resolve_spec
+
+    spec = resolve_spec(build_raw_spec(args))
+    names = " ".join(f"{k}={spec[k]['name']}" for k in ("dataset", *COMPONENT_KINDS))
+    print(f"hitlbench run: {names} rounds={spec['rounds']} batch_size={spec['batch_size']} "
+          f"seed={spec['seed']} device={spec['device']}", flush=True)  # fmt: skip
+    bar: dict[str, Any] = {}
+
+    def on_start(info: dict) -> None:
+        print(
+            f"run {info['run_id']}: pool {info['n_pool']}, holdout {info['n_holdout']}", flush=True
+        )
+        total = (
+            None
+            if spec["rounds"] == "all" and spec["batch_size"] != "all"
+            else (1 if spec["batch_size"] == "all" else spec["rounds"])
+        )
+        bar["bar"] = tqdm(total=total, unit="round", disable=args.quiet, file=sys.stderr)
+
+    def on_round(row: dict) -> None:
+        bar["bar"].set_postfix(labeled=row["n_labeled"], acc=f"{row['metrics']['accuracy']:.3f}")
+        bar["bar"].update(1)
+
+    try:
+        record, path = execute(spec, out=args.out, on_start=on_start, on_round=on_round)
+    finally:
+        if "bar" in bar:
+            bar["bar"].close()
+    print(round_table(record["rounds"]))
+    for line in summary_lines(record):
+        print(line)
+    print(f"record: {path}")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    kinds = list(REGISTRIES)
+    if args.kind:
+        kind = args.kind.rstrip("s") if args.kind.rstrip("s") in REGISTRIES else args.kind
+        if kind not in REGISTRIES:
+            raise HitlbenchError(f"unknown kind {args.kind!r}; kinds: {', '.join(REGISTRIES)}")
+        kinds = [kind]
+    for kind in kinds:
+        registry = REGISTRIES[kind]
+        rows = []
+        for name in registry.list():
+            if name not in registry:  # a plugin that failed to load drops out here
+                continue
+            rows.append([name, ", ".join(registry.aliases(name)), registry.origin(name),
+                         registry.describe(name)])  # fmt: skip
+        print(f"\n{kind}s ({registry.group})")
+        print(
+            tabulate(rows, headers=["name", "aliases", "origin", "description"], tablefmt="github")
+        )
+        for failure in registry.failures:
+            print(f"  FAILED plugin {failure.name!r} ({failure.target}): {failure.error}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    for path in args.records:
+        try:
+            record = read_record(path)
+        except (OSError, ValueError) as exc:
+            raise HitlbenchError(f"cannot read record {path}: {exc}") from exc
+        print(f"{path}: run {record['run_id']}")
+        print(round_table(record["rounds"]))
+        for line in summary_lines(record):
+            print(line)
+    return 0
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hitlbench", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run one combination of strategies under a simulated oracle")
+    for kind in ("dataset", *COMPONENT_KINDS):
+        run.add_argument(f"--{kind}", help=f"registered {kind} name (see `hitlbench list {kind}`)")
+    run.add_argument("--set", action="append", default=[], metavar="KIND.KEY=VALUE",
+                     help="a parameter, value parsed as YAML; repeatable")  # fmt: skip
+    run.add_argument("--rounds", type=_count_or_all, help="rounds to run, or 'all' (default 10)")
+    run.add_argument(
+        "--batch-size", type=_count_or_all, help="items per round, or 'all' (default 50)"
+    )
+    run.add_argument("--seed", type=int, help="fixes the split, initial weights and every draw")
+    run.add_argument("--threads", type=int, help="torch threads (part of the spec; default 2)")
+    run.add_argument("--device", choices=["auto", "cpu", "cuda"], help="default auto")
+    run.add_argument("--out", default="results", help="folder for records (default results/)")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.set_defaults(func=cmd_run)
+
+    lst = sub.add_parser("list", help="registered strategies with aliases, origin, description")
+    lst.add_argument("kind", nargs="?", help=f"one of {', '.join(REGISTRIES)}")
+    lst.set_defaults(func=cmd_list)
+
+    report = sub.add_parser("report", help="print the per-round table of run records")
+    report.add_argument("records", nargs="+")
+    report.set_defaults(func=cmd_report)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except HitlbenchError as exc:
+        print(f"hitlbench: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(
+            "hitlbench: interrupted; no record was written for the unfinished run", file=sys.stderr
+        )
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,86 @@
+"""Datasets: images, labels and class names, with boxes and masks where known."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..component import Component
+from ..registry import Registry
+from ..types import HitlbenchError, TaskInfo
+from .splits import make_split
+
+
+@dataclass(frozen=True)
+class ImageData:
+    """A whole labeled image collection, as loaded (before any split)."""
+
+    images: np.ndarray  # uint8 [N, C, H, W]
+    labels: np.ndarray  # int64 [N]
+    class_names: tuple[str, ...]
+    boxes: np.ndarray | None = None  # float32 [N, 4] xyxy pixels of the object
+    masks: dict[str, np.ndarray] = field(default_factory=dict)  # name -> bool [N, H, W]
+    official_test: np.ndarray | None = None  # bool [N]: the dataset's own test split
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.images.ndim != 4 or self.images.dtype != np.uint8:
+            raise ValueError("images must be uint8 [N, C, H, W]")
+        if len(self.labels) != len(self.images):
+            raise ValueError(f"{len(self.labels)} labels for {len(self.images)} images")
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def task(self) -> TaskInfo:
+        return TaskInfo(len(self.class_names), self.class_names, tuple(self.images.shape[1:]))
+
+
+@dataclass(frozen=True)
+class SplitData:
+    """A dataset split into the pool the person labels from and the holdout the model is scored on."""
+
+    data: ImageData
+    pool: np.ndarray  # dataset indices
+    holdout: np.ndarray  # dataset indices
+
+
+class Dataset(Component, ABC):
+    """A registered dataset; every one takes `split`, `holdout` and `pool_size` (DESIGN §4)."""
+
+    def __init__(self, split: str = "holdout", holdout: float = 0.15, pool_size: int | None = None):
+        if split not in ("holdout", "official"):
+            raise ValueError(f"split must be 'holdout' or 'official', got {split!r}")
+        if not 0.0 < holdout < 1.0:
+            raise ValueError(f"holdout must be a fraction in (0, 1), got {holdout}")
+        if pool_size is not None and pool_size < 1:
+            raise ValueError(f"pool_size must be >= 1, got {pool_size}")
+        self.split = split
+        self.holdout = holdout
+        self.pool_size = pool_size
+
+    @abstractmethod
+    def load(self) -> ImageData:
+        """The full collection; raises HitlbenchError naming how to get missing files."""
+
+    def build(self, rng: np.random.Generator) -> SplitData:
+        """Load and split: a seeded stratified holdout or the official split, then the pool subset."""
+        data = self.load()
+        if self.split == "official" and data.official_test is None:
+            raise HitlbenchError(
+                f"dataset {self.registered_name!r} has no official test split; use split: holdout"
+            )
+        pool, holdout = make_split(
+            data.labels,
+            official_test=data.official_test if self.split == "official" else None,
+            holdout=self.holdout,
+            pool_size=self.pool_size,
+            rng=rng,
+        )
+        return SplitData(data, pool, holdout)
+
+
+datasets: Registry[Dataset] = Registry("dataset", Dataset, group="hitlbench.datasets")

@@ -1,0 +1,41 @@
+"""Detectors propose one class-agnostic box per image so the classifier sees a crop."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import ClassVar
+
+import numpy as np
+
+from ..component import Component
+from ..registry import Registry
+from ..types import LabeledView, Want
+
+
+class Detector(Component, ABC):
+    """One box per image, xyxy in pixels of the uncropped image."""
+
+    needs_boxes: ClassVar[bool] = False  # True: the dataset must carry true boxes
+
+    def bind(self, *, device: str, seed: int) -> None:  # noqa: B027 - optional hook
+        """Called once before the loop: where to compute, and the seed for initial weights."""
+
+    def wants(self, round: int, items: np.ndarray) -> frozenset[Want]:
+        """What the person must provide for this batch (e.g. boxes)."""
+        return frozenset()
+
+    def update(self, labeled: LabeledView, round: int) -> None:  # noqa: B027 - optional hook
+        """Learn from what has been labeled so far."""
+
+    @abstractmethod
+    def propose(self, images: np.ndarray) -> np.ndarray:
+        """Boxes [N, 4] (xyxy pixels) for images [N, C, H, W]."""
+
+
+detectors: Registry[Detector] = Registry("detector", Detector, group="hitlbench.detectors")
+
+
+def whole_image_boxes(images: np.ndarray) -> np.ndarray:
+    """The box that covers each whole image."""
+    n, _, h, w = images.shape
+    return np.tile(np.array([0.0, 0.0, w, h], dtype=np.float32), (n, 1))

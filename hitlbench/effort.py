@@ -1,0 +1,49 @@
+"""Seconds per action: a documented, configurable table that turns effort counts into time.
+
+Defaults and where they come from (override any of them with `--set effort.<action>=<seconds>`):
+
+| action | s | source |
+|---|---|---|
+| label_scratch | 10.0 | Bearman et al. 2016 ("What's the point"): an image-level label costs about 1 s per class considered; 10 classes as in Fashion-MNIST. |
+| label_correct | 10.0 | No direct source: a wrong proposal is rejected and the right class chosen as from scratch. |
+| label_accept | 1.7 | Stretcu et al. 2023 (Agile Modeling): median 1.7 s for an expert to confirm or reject one image. |
+| rating | 1.7 | Stretcu et al. 2023, the same binary rating. |
+| box_draw | 7.0 | Papadopoulos et al. 2017 (extreme clicking): 7.0 s per box (34.5 s with Su et al.'s 2012 drawing and verification protocol). |
+| box_correct | 3.5 | No direct source: adjusting a proposed box, taken as half a drawn one. |
+| region_mask | 10.0 | No direct source: a coarse scribble over a region; full polygons cost 79 s per object (Lin et al. 2014, COCO). |
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from .types import Action, HitlbenchError
+
+DEFAULT_SECONDS: dict[str, float] = {
+    Action.LABEL_SCRATCH.value: 10.0,
+    Action.LABEL_CORRECT.value: 10.0,
+    Action.LABEL_ACCEPT.value: 1.7,
+    Action.RATING.value: 1.7,
+    Action.BOX_DRAW.value: 7.0,
+    Action.BOX_CORRECT.value: 3.5,
+    Action.REGION_MASK.value: 10.0,
+}
+
+
+def seconds_table(overrides: Mapping[str, float] | None = None) -> dict[str, float]:
+    """The default table with `overrides` applied; unknown actions or negative times are refused."""
+    table = dict(DEFAULT_SECONDS)
+    for action, seconds in (overrides or {}).items():
+        if action not in table:
+            raise HitlbenchError(
+                f"effort.{action}: unknown action; the actions are {', '.join(table)}"
+            )
+        if not isinstance(seconds, int | float) or seconds < 0:
+            raise HitlbenchError(f"effort.{action}: expected seconds >= 0, got {seconds!r}")
+        table[action] = float(seconds)
+    return table
+
+
+def to_seconds(counts: Mapping[str, int], table: Mapping[str, float]) -> float:
+    """Total seconds for effort `counts` under `table`."""
+    return float(sum(table[action] * n for action, n in counts.items()))

@@ -1,0 +1,38 @@
+"""Feedback: what the person tells the model beyond labels, and the loss that uses it."""
+
+from __future__ import annotations
+
+from abc import ABC
+from collections.abc import Mapping
+from typing import ClassVar
+
+import numpy as np
+import torch
+
+from ..component import Component
+from ..registry import Registry
+from ..types import Want
+
+
+class Feedback(Component, ABC):
+    """Asks the oracle for extra annotations and turns them into a training loss term."""
+
+    needs_cam: ClassVar[bool] = False  # True: the classifier must name a Grad-CAM layer
+
+    def wants(self, round: int, items: np.ndarray) -> frozenset[Want]:
+        """Extra annotations needed for this batch (labels are always given)."""
+        return frozenset()
+
+    def loss(
+        self,
+        model: torch.nn.Module,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        logits: torch.Tensor,
+        extras: Mapping[str, torch.Tensor],
+    ) -> torch.Tensor | None:
+        """A term added to the cross-entropy for a minibatch, or None for none."""
+        return None
+
+
+feedback: Registry[Feedback] = Registry("feedback", Feedback, group="hitlbench.feedback")

@@ -1,0 +1,180 @@
+"""The human-in-the-loop protocol of DESIGN §1: select, propose, review, update, fit, evaluate."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .classifiers.base import Classifier
+from .crops import crop_resize
+from .data.base import SplitData
+from .detectors.base import Detector
+from .effort import to_seconds
+from .feedback.base import Feedback
+from .metrics import accuracy, macro_f1
+from .oracles.base import Oracle
+from .samplers.base import Sampler
+from .types import (
+    Effort,
+    HitlbenchError,
+    LabeledView,
+    PoolView,
+    Proposal,
+    Truth,
+    Want,
+    as_indices,
+)
+
+
+@dataclass
+class Components:
+    """One instance of each kind, ready to run."""
+
+    sampler: Sampler
+    detector: Detector
+    classifier: Classifier
+    oracle: Oracle
+    feedback: Feedback
+
+
+@dataclass(frozen=True)
+class LoopSettings:
+    batch_size: int | None  # None: everything in one round
+    rounds: int | None  # None: until the pool is exhausted
+    effort_seconds: Mapping[str, float]
+
+
+@dataclass(frozen=True)
+class LoopRngs:
+    """Independent random streams, so changing one component never shifts another's draws."""
+
+    sampler: np.random.Generator
+    oracle: np.random.Generator
+    fit: np.random.Generator
+
+
+@contextmanager
+def _timed(times: dict[str, float], phase: str):
+    start = time.perf_counter()
+    yield
+    times[phase] = round(time.perf_counter() - start, 4)
+
+
+def _through(indices: np.ndarray, fn: Callable[[np.ndarray], np.ndarray]):
+    """Positions into `indices` -> `fn` of the dataset indices there."""
+    return lambda positions: fn(indices[positions])
+
+
+def _checked_positions(positions: Any, k: int, n_pool: int, sampler: Sampler) -> np.ndarray:
+    positions = as_indices(positions)
+    name = sampler.registered_name or type(sampler).__name__
+    if len(positions) != k or len(np.unique(positions)) != k:
+        raise HitlbenchError(
+            f"sampler {name!r} returned {len(positions)} positions, not {k} distinct"
+        )
+    if positions.min() < 0 or positions.max() >= n_pool:
+        raise HitlbenchError(f"sampler {name!r} returned a position outside the pool of {n_pool}")
+    return positions
+
+
+def run_loop(
+    split: SplitData,
+    parts: Components,
+    settings: LoopSettings,
+    rngs: LoopRngs,
+    on_round: Callable[[dict], None] | None = None,
+) -> list[dict]:
+    """Run rounds until the pool or the round budget is exhausted; one row per round."""
+    data = split.data
+    task = data.task()
+    size = task.input_shape[1:]
+
+    def raw(idx: np.ndarray) -> np.ndarray:
+        return data.images[idx].astype(np.float32) / 255.0
+
+    def crops(idx: np.ndarray) -> np.ndarray:
+        images = raw(idx)
+        return crop_resize(images, parts.detector.propose(images), size)
+
+    pool = split.pool.copy()
+    labeled_idx = np.zeros(0, dtype=np.int64)
+    labeled_y = np.zeros(0, dtype=np.int64)
+    holdout_y = data.labels[split.holdout]
+    rows: list[dict] = []
+    corrections_cum, effort_s_cum = 0, 0.0
+    round_index = 0
+    while len(pool) and (settings.rounds is None or round_index < settings.rounds):
+        times: dict[str, float] = {}
+        k = len(pool) if settings.batch_size is None else min(settings.batch_size, len(pool))
+        model = parts.classifier if parts.classifier.ready else None
+        with _timed(times, "select"):
+            view = PoolView(pool, crops=_through(pool, crops), raw=_through(pool, raw))
+            positions = parts.sampler.select(view, k, model=model, rng=rngs.sampler)
+            positions = _checked_positions(positions, k, len(pool), parts.sampler)
+        items = pool[positions]
+        with _timed(times, "propose"):
+            proposal = None
+            if model is not None:
+                proba = model.predict_proba(crops(items))
+                proposal = Proposal(labels=proba.argmax(axis=1), proba=proba)
+        wants = (
+            frozenset({Want.LABEL})
+            | parts.feedback.wants(round_index, items)
+            | parts.detector.wants(round_index, items)
+        )
+        truth = Truth(
+            labels=data.labels[items],
+            boxes=None if data.boxes is None else data.boxes[items],
+            masks={name: mask[items] for name, mask in data.masks.items()},
+        )
+        with _timed(times, "review"):
+            review = parts.oracle.review(
+                items, truth=truth, proposal=proposal, wants=wants, rng=rngs.oracle
+            )
+        labeled_idx = np.concatenate([labeled_idx, items])
+        labeled_y = np.concatenate([labeled_y, np.asarray(review.labels, dtype=np.int64)])
+        pool = np.delete(pool, positions)
+        with _timed(times, "update"):
+            train_crops = crops(labeled_idx)
+            labeled = LabeledView(
+                indices=labeled_idx,
+                labels=labeled_y,
+                images=train_crops,
+                val_images=train_crops,
+                raw=_through(labeled_idx, raw),
+            )
+            parts.detector.update(labeled, round_index)
+        with _timed(times, "fit"):
+            report = parts.classifier.fit(labeled, feedback=parts.feedback, rng=rngs.fit)
+        with _timed(times, "evaluate"):
+            predicted = parts.classifier.predict(crops(split.holdout))
+        effort = Effort(review.effort).as_dict()
+        effort_s = to_seconds(effort, settings.effort_seconds)
+        corrections_cum += review.corrections
+        effort_s_cum += effort_s
+        row = {
+            "round": round_index,
+            "n_labeled": int(len(labeled_idx)),
+            "labels_drawn": int(review.labels_drawn),
+            "corrections": int(review.corrections),
+            "corrections_cum": int(corrections_cum),
+            "effort": effort,
+            "effort_s": round(effort_s, 6),
+            "effort_s_cum": round(effort_s_cum, 6),
+            "metrics": {
+                "accuracy": accuracy(holdout_y, predicted),
+                "macro_f1": macro_f1(holdout_y, predicted),
+            },
+            "fit": {"epochs": report.epochs, "best_epoch": report.best_epoch},
+            "time_s": times,
+        }
+        rows.append(row)
+        if on_round is not None:
+            on_round(row)
+        round_index += 1
+    return rows

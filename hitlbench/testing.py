@@ -1,0 +1,172 @@
+"""Contract checks every registered strategy must pass; plugin authors call them in their tests.
+
+from hitlbench.testing import check_sampler
+def test_my_sampler():
+    check_sampler(MySampler())
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+from .classifiers.base import Classifier
+from .data.base import Dataset, ImageData
+from .detectors.base import Detector
+from .feedback.base import Feedback
+from .oracles.base import Oracle
+from .samplers.base import Sampler
+from .types import Action, LabeledView, PoolView, Proposal, TaskInfo, Truth, Want
+
+LABEL_ACTIONS = (Action.LABEL_SCRATCH.value, Action.LABEL_CORRECT.value, Action.LABEL_ACCEPT.value)
+
+
+def tiny_data(n: int = 60, n_classes: int = 3, size: int = 8, seed: int = 0) -> ImageData:
+    """Learnable synthetic images: each class lights up its own horizontal band, plus noise."""
+    rng = np.random.default_rng(seed)
+    labels = np.arange(n) % n_classes
+    images = rng.integers(0, 60, size=(n, 1, size, size))
+    band = size // n_classes
+    for c in range(n_classes):
+        images[labels == c, :, c * band : (c + 1) * band, :] += 180
+    return ImageData(
+        images=images.clip(0, 255).astype(np.uint8),
+        labels=labels.astype(np.int64),
+        class_names=tuple(f"class{c}" for c in range(n_classes)),
+        boxes=np.tile(np.array([1, 1, size - 1, size - 1], np.float32), (n, 1)),
+        masks={"object": np.ones((n, size, size), bool)},
+    )
+
+
+def _floats(data: ImageData, idx: np.ndarray) -> np.ndarray:
+    return data.images[idx].astype(np.float32) / 255.0
+
+
+def tiny_labeled(data: ImageData) -> LabeledView:
+    idx = np.arange(len(data))
+    images = _floats(data, idx)
+    return LabeledView(
+        indices=idx,
+        labels=data.labels.copy(),
+        images=images,
+        val_images=images,
+        raw=lambda pos: _floats(data, idx[pos]),
+    )
+
+
+def _fitted_classifier(data: ImageData) -> Classifier:
+    from .classifiers.small_cnn import SmallCNN
+    from .feedback.labels import LabelsOnly
+
+    model = SmallCNN(width=4, hidden=8, max_epochs=3, min_epochs=1)
+    model.bind(data.task(), device="cpu", seed=0)
+    model.fit(tiny_labeled(data), feedback=LabelsOnly(), rng=np.random.default_rng(0))
+    return model
+
+
+def check_sampler(sampler: Sampler, k: int = 7) -> None:
+    """k distinct in-range positions, the same for the same seed, the pool left untouched."""
+    data = tiny_data()
+    indices = np.arange(5, len(data))
+    before = indices.copy()
+    pool = PoolView(
+        indices,
+        crops=lambda pos: _floats(data, indices[pos]),
+        raw=lambda pos: _floats(data, indices[pos]),
+    )
+    models = [None, _fitted_classifier(data)] if sampler.uses_model else [None]
+    for model in models:
+        first = np.asarray(sampler.select(pool, k, model=model, rng=np.random.default_rng(1)))
+        again = np.asarray(sampler.select(pool, k, model=model, rng=np.random.default_rng(1)))
+        assert first.shape == (k,), f"expected {k} positions, got shape {first.shape}"
+        assert len(np.unique(first)) == k, "positions are not distinct"
+        assert first.min() >= 0 and first.max() < len(pool), "a position is outside the pool"
+        assert np.array_equal(first, again), "not deterministic for a seed"
+        assert np.array_equal(indices, before), "the pool was mutated"
+
+
+def check_oracle(oracle: Oracle) -> None:
+    """Every item gets one label action; corrections and scratch labels match the effort counts."""
+    data = tiny_data()
+    items = np.arange(12)
+    truth = Truth(labels=data.labels[items], boxes=data.boxes[items])
+    wrong = (data.labels[items] + (items % 2)) % len(data.class_names)
+    proba = np.eye(len(data.class_names))[wrong]
+    for proposal in (None, Proposal(labels=wrong, proba=proba)):
+        review = oracle.review(
+            items,
+            truth=truth,
+            proposal=proposal,
+            wants=frozenset({Want.LABEL}),
+            rng=np.random.default_rng(0),
+        )
+        counts = {a: review.effort.get(a, 0) for a in LABEL_ACTIONS}
+        assert len(review.labels) == len(items), "one label per item"
+        assert sum(counts.values()) >= len(items), "every item needs at least one label action"
+        assert review.labels_drawn == counts[Action.LABEL_SCRATCH.value]
+        assert review.corrections == counts[Action.LABEL_CORRECT.value]
+        if proposal is None:
+            assert review.corrections == 0, "no proposal, nothing to correct"
+        else:
+            assert review.corrections == int((review.labels != proposal.labels).sum()), (
+                "corrections must count proposals the person changed"
+            )
+
+
+def check_classifier(make: Callable[[], Classifier], task_seed: int = 0) -> None:
+    """Fits and predicts on a tiny fixture; probabilities are valid and deterministic for a seed."""
+    from .feedback.labels import LabelsOnly
+
+    data = tiny_data(seed=task_seed)
+    outputs = []
+    for _ in range(2):
+        model = make()
+        model.bind(data.task(), device="cpu", seed=3)
+        model.fit(tiny_labeled(data), feedback=LabelsOnly(), rng=np.random.default_rng(4))
+        assert model.ready, "a fitted classifier must be ready"
+        proba = model.predict_proba(_floats(data, np.arange(len(data))))
+        assert proba.shape == (len(data), len(data.class_names))
+        assert np.allclose(proba.sum(axis=1), 1.0, atol=1e-4), "rows must sum to 1"
+        outputs.append(proba)
+    assert np.array_equal(outputs[0], outputs[1]), "not deterministic for a seed"
+
+
+def check_detector(detector: Detector) -> None:
+    """One box per image, inside it, with positive width and height."""
+    data = tiny_data()
+    detector.bind(device="cpu", seed=0)
+    detector.update(tiny_labeled(data), 0)
+    images = _floats(data, np.arange(10))
+    boxes = np.asarray(detector.propose(images))
+    h, w = images.shape[2:]
+    assert boxes.shape == (10, 4)
+    assert (boxes[:, 0] >= 0).all() and (boxes[:, 1] >= 0).all()
+    assert (boxes[:, 2] <= w).all() and (boxes[:, 3] <= h).all()
+    assert (boxes[:, 2] > boxes[:, 0]).all() and (boxes[:, 3] > boxes[:, 1]).all()
+
+
+def check_feedback(fb: Feedback) -> None:
+    """Asks for known annotation kinds; its loss is None or a finite scalar."""
+    wants = fb.wants(0, np.arange(4))
+    assert isinstance(wants, frozenset) and all(isinstance(w, Want) for w in wants)
+    net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 3))
+    x, y = torch.rand(4, 1, 8, 8), torch.tensor([0, 1, 2, 0])
+    extras = {"mask_spurious": torch.zeros(4, 8, 8, dtype=torch.bool)}
+    loss = fb.loss(net, x, y, net(x), extras) if not fb.needs_cam else None
+    assert loss is None or (loss.ndim == 0 and torch.isfinite(loss))
+
+
+def check_dataset(dataset: Dataset) -> None:
+    """Consistent shapes; a seeded split is a stratified partition and reproducible."""
+    first = dataset.build(np.random.default_rng(0))
+    again = dataset.build(np.random.default_rng(0))
+    data = first.data
+    task: TaskInfo = data.task()
+    assert task.n_classes == len(data.class_names) >= 2
+    assert data.labels.min() >= 0 and data.labels.max() < task.n_classes
+    assert len(np.intersect1d(first.pool, first.holdout)) == 0, "pool and holdout overlap"
+    assert np.array_equal(first.pool, again.pool) and np.array_equal(first.holdout, again.holdout)
+    if data.boxes is not None:
+        assert data.boxes.shape == (len(data), 4)

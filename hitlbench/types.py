@@ -1,0 +1,147 @@
+"""Data that flows between the loop and the five kinds of component (DESIGN §1-2)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+
+import numpy as np
+
+
+class HitlbenchError(Exception):
+    """A user-facing error: bad input, missing data, a combination that cannot run."""
+
+
+class Action(str, Enum):
+    """The frozen vocabulary of what a simulated person does; effort is counted per action."""
+
+    LABEL_SCRATCH = "label_scratch"  # a label drawn with no proposal to start from
+    LABEL_CORRECT = "label_correct"  # a proposed label that the person changed (a correction)
+    LABEL_ACCEPT = "label_accept"  # a proposed label that the person confirmed
+    RATING = "rating"  # a binary yes/no rating
+    BOX_DRAW = "box_draw"  # a box drawn from scratch
+    BOX_CORRECT = "box_correct"  # a proposed box that the person adjusted
+    REGION_MASK = "region_mask"  # a region marked on an image (explanation feedback)
+
+
+class Want(str, Enum):
+    """What the loop asks the oracle for, beyond the label it always gets."""
+
+    LABEL = "label"
+    BOX = "box"
+    MASK_SPURIOUS = "mask_spurious"
+    MASK_OBJECT = "mask_object"
+
+
+class Effort(dict):
+    """Counts per `Action`; keys are the action's string value, missing actions count zero."""
+
+    def __init__(self, counts: Mapping[str | Action, int] | None = None):
+        super().__init__()
+        for key, value in (counts or {}).items():
+            self.add(key, value)
+
+    def add(self, action: str | Action, count: int = 1) -> None:
+        """Add `count` actions, validating the action name against the frozen vocabulary."""
+        name = Action(action).value
+        if count < 0:
+            raise ValueError(f"effort count for {name!r} must be >= 0, got {count}")
+        if count:
+            self[name] = self.get(name, 0) + int(count)
+
+    def __add__(self, other: Mapping[str, int]) -> Effort:
+        total = Effort(self)
+        for key, value in other.items():
+            total.add(key, value)
+        return total
+
+    def total(self) -> int:
+        return sum(self.values())
+
+    def as_dict(self) -> dict[str, int]:
+        """Plain dict with keys in the vocabulary's order, for records."""
+        return {a.value: self[a.value] for a in Action if a.value in self}
+
+
+@dataclass(frozen=True)
+class TaskInfo:
+    """What a component needs to know about the task before it sees data."""
+
+    n_classes: int
+    class_names: tuple[str, ...]
+    input_shape: tuple[int, int, int]  # (channels, height, width) of the crops a classifier sees
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """The model's pre-labels for a batch: predicted class and the full distribution."""
+
+    labels: np.ndarray  # [N] int
+    proba: np.ndarray  # [N, C] float
+
+
+@dataclass(frozen=True)
+class Truth:
+    """What a perfect person would answer for a batch: labels and, where known, boxes and masks."""
+
+    labels: np.ndarray
+    boxes: np.ndarray | None = None  # [N, 4] xyxy pixels
+    masks: Mapping[str, np.ndarray] = field(default_factory=dict)  # name -> [N, H, W] bool
+
+
+@dataclass(frozen=True)
+class Review:
+    """The person's answer for a batch, with how much it cost them."""
+
+    labels: np.ndarray
+    corrections: int  # proposals the person changed
+    labels_drawn: int  # labels given with no proposal to start from
+    effort: Effort
+    boxes: np.ndarray | None = None
+    masks: Mapping[str, np.ndarray] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PoolView:
+    """The unlabeled pool: dataset indices plus lazy access to the crops a classifier would see."""
+
+    indices: np.ndarray
+    crops: Callable[[np.ndarray], np.ndarray]  # positions -> float32 [N, C, H, W]
+    raw: Callable[[np.ndarray], np.ndarray]  # positions -> float32 images before cropping
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+
+@dataclass(frozen=True)
+class LabeledView:
+    """Everything labeled so far, cropped as DESIGN §1's crop-source table says."""
+
+    indices: np.ndarray
+    labels: np.ndarray
+    images: np.ndarray  # crops for training (oracle or predicted box, per detector update rule)
+    val_images: np.ndarray  # the same items cropped with the predicted box (early-stopping split)
+    raw: Callable[[np.ndarray], np.ndarray] | None = None  # positions -> uncropped images
+    boxes: np.ndarray | None = None  # boxes the person gave, where they gave any
+    masks: Mapping[str, np.ndarray] = field(default_factory=dict)  # name -> [N, H, W] bool
+    has_mask: Mapping[str, np.ndarray] = field(default_factory=dict)  # name -> [N] bool
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+
+@dataclass(frozen=True)
+class FitReport:
+    """What one `Classifier.fit` did."""
+
+    epochs: int
+    best_epoch: int
+    val_accuracy: float | None
+    n_train: int
+    n_val: int
+
+
+def as_indices(values: Iterable[int] | np.ndarray) -> np.ndarray:
+    """Positions as a 1-d int64 array."""
+    return np.asarray(values, dtype=np.int64).reshape(-1)

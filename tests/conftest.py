@@ -1,0 +1,40 @@
+import numpy as np
+import pytest
+
+from hitlbench.runner import resolve_spec
+
+
+@pytest.fixture
+def digits_spec():
+    """A fast real-data spec: digits, a narrow CNN, 3 rounds of 30."""
+
+    def make(**overrides):
+        raw = {
+            "dataset": {"name": "digits", "params": {"pool_size": 400}},
+            "classifier": {
+                "name": "small_cnn",
+                "params": {"width": 8, "hidden": 32, "max_epochs": 30, "lr": 0.003},
+            },
+            "rounds": 3,
+            "batch_size": 30,
+            "threads": 1,
+            "device": "cpu",
+        }
+        raw.update(overrides)
+        return resolve_spec(raw)
+
+    return make
+
+
+def without_timings(obj):
+    """A record with wall-clock times and the environment removed, for equality checks."""
+    if isinstance(obj, dict):
+        return {k: without_timings(v) for k, v in obj.items() if k not in ("time_s", "env")}
+    if isinstance(obj, list):
+        return [without_timings(v) for v in obj]
+    return obj
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)

@@ -1,0 +1,63 @@
+"""Known-answer tests of correction and effort counting."""
+
+import numpy as np
+import pytest
+
+from hitlbench.effort import DEFAULT_SECONDS, seconds_table, to_seconds
+from hitlbench.oracles.perfect import PerfectOracle
+from hitlbench.types import Effort, HitlbenchError, Proposal, Truth, Want
+
+
+def review(truth, proposed):
+    proposal = None if proposed is None else Proposal(np.array(proposed), np.eye(4)[proposed])
+    return PerfectOracle().review(
+        np.arange(len(truth)),
+        truth=Truth(labels=np.array(truth)),
+        proposal=proposal,
+        wants=frozenset({Want.LABEL}),
+        rng=np.random.default_rng(0),
+    )
+
+
+def test_fixed_proposal_vector_gives_known_corrections_and_effort():
+    r = review([0, 1, 2, 3, 0, 1, 2, 3], [0, 1, 1, 3, 2, 1, 2, 0])
+    assert r.corrections == 3
+    assert r.labels_drawn == 0
+    assert r.effort.as_dict() == {"label_correct": 3, "label_accept": 5}
+    assert r.labels.tolist() == [0, 1, 2, 3, 0, 1, 2, 3]
+    seconds = to_seconds(r.effort, seconds_table())
+    assert seconds == pytest.approx(3 * DEFAULT_SECONDS["label_correct"] + 5 * 1.7)
+
+
+def test_without_proposal_every_label_is_drawn_from_scratch():
+    r = review([2, 2, 1], None)
+    assert (r.corrections, r.labels_drawn) == (0, 3)
+    assert r.effort.as_dict() == {"label_scratch": 3}
+
+
+def test_effort_vocabulary_is_frozen():
+    with pytest.raises(ValueError):
+        Effort({"label_guess": 1})
+    assert (Effort({"rating": 2}) + {"rating": 1, "box_draw": 1}).as_dict() == {
+        "rating": 3,
+        "box_draw": 1,
+    }
+
+
+def test_effort_table_overrides_are_checked():
+    assert seconds_table({"label_scratch": 4})["label_scratch"] == 4.0
+    with pytest.raises(HitlbenchError, match="unknown action"):
+        seconds_table({"label_guess": 1})
+    with pytest.raises(HitlbenchError, match=">= 0"):
+        seconds_table({"rating": -1})
+
+
+def test_perfect_oracle_refuses_annotations_it_cannot_give():
+    with pytest.raises(HitlbenchError, match="cannot provide box"):
+        PerfectOracle().review(
+            np.arange(2),
+            truth=Truth(labels=np.array([0, 1])),
+            proposal=None,
+            wants=frozenset({Want.LABEL, Want.BOX}),
+            rng=np.random.default_rng(0),
+        )

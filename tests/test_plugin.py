@@ -1,0 +1,95 @@
+"""A third-party package registers a sampler through its own pyproject.toml: no edit to hitlbench."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+PYPROJECT = """
+[build-system]
+requires = ["setuptools>=70"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "hitlbench-reverse-sampler"
+version = "0.3.0"
+
+[project.entry-points."hitlbench.samplers"]
+reverse_order = "reverse_sampler:ReverseOrder"
+broken_one = "reverse_sampler_missing:Nothing"
+"""
+
+MODULE = '''
+"""A plugin sampler: the last pool positions first."""
+import numpy as np
+from hitlbench.samplers.base import Sampler
+
+
+class ReverseOrder(Sampler):
+    """The last k pool positions, newest first."""
+
+    version = "0.3"
+
+    def select(self, pool, k, *, model, rng):
+        return np.arange(len(pool))[::-1][:k]
+'''
+
+
+@pytest.fixture(scope="module")
+def plugin_site(tmp_path_factory):
+    src = tmp_path_factory.mktemp("plugin_src")
+    (src / "pyproject.toml").write_text(PYPROJECT)
+    (src / "reverse_sampler.py").write_text(textwrap.dedent(MODULE))
+    site = tmp_path_factory.mktemp("plugin_site")
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+         "--no-index", "--target", str(site), str(src)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return site
+
+
+def hitlbench(site, *args):
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    return subprocess.run(
+        [sys.executable, "-m", "hitlbench.cli", *args],
+        capture_output=True, text=True, timeout=300, env=env,
+    )  # fmt: skip
+
+
+def test_installed_plugin_is_listed_with_its_origin(plugin_site):
+    out = hitlbench(plugin_site, "list", "sampler")
+    assert out.returncode == 0, out.stderr
+    assert "reverse_order" in out.stdout
+    assert "hitlbench-reverse-sampler==0.3.0" in out.stdout
+    assert "The last k pool positions, newest first." in out.stdout
+    assert "FAILED plugin 'broken_one'" in out.stdout  # reported, and nothing else broke
+
+
+def test_installed_plugin_runs_by_name(plugin_site, tmp_path):
+    out = hitlbench(
+        plugin_site, "run", "--sampler", "reverse_order", "--dataset", "digits",
+        "--set", "dataset.pool_size=200", "--rounds", "2", "--batch-size", "20",
+        "--set", "classifier.width=4", "--set", "classifier.max_epochs=3",
+        "--set", "classifier.min_epochs=1", "--threads", "1", "--quiet", "--out", str(tmp_path),
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "sampler=reverse_order" in out.stdout
+    records = list((tmp_path / "runs").glob("*.json"))
+    record = json.loads(records[0].read_text())
+    assert record["components"]["sampler"] == {
+        "name": "reverse_order", "origin": "hitlbench-reverse-sampler==0.3.0", "version": "0.3",
+    }  # fmt: skip
+
+
+def test_disable_switch_hides_the_plugin(plugin_site):
+    env_site = {**os.environ, "PYTHONPATH": str(plugin_site), "HITLBENCH_DISABLE_PLUGINS": "1"}
+    out = subprocess.run(
+        [sys.executable, "-m", "hitlbench.cli", "list", "sampler"],
+        capture_output=True, text=True, timeout=300, env=env_site,
+    )  # fmt: skip
+    assert out.returncode == 0 and "reverse_order" not in out.stdout
