@@ -8,6 +8,7 @@ import os
 import platform
 import subprocess
 import tempfile
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -80,4 +81,5 @@ def environment(device: str) -> dict[str, Any]:
         "numpy": numpy.__version__,
         "device": device,
         "platform": platform.platform(),
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
