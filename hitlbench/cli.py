@@ -1,10 +1,11 @@
-"""Command line: `hitlbench run`, `hitlbench list`, `hitlbench report`."""
+"""Command line: run, bench, leaderboard, plot, list, report (DESIGN §5)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -181,6 +182,74 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+RECORDS_ROOT = Path("leaderboards") / "records"
+LEADERBOARD_METRICS = ["total_corrections", "final_accuracy", "effort_s_total", "aulc_effort"]
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from .bench import run_suite
+    from .suites import load_suite
+
+    suite = load_suite(args.suite)
+    out_dir = Path(args.out or RECORDS_ROOT) / suite.name
+    outcomes = run_suite(
+        suite,
+        out_dir,
+        executor=args.executor,
+        jobs=args.jobs,
+        address=args.address,
+        force=args.force,
+        progress=not args.quiet,
+    )
+    failed = [o for o in outcomes if o.error]
+    print(f"suite {suite.name}: {len(outcomes) - len(failed)} cells run, {len(failed)} failed; "
+          f"records in {out_dir}")  # fmt: skip
+    for o in failed:
+        print(f"FAILED: {o.method} seed {o.seed} ({o.run_id}): {o.error}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def cmd_leaderboard(args: argparse.Namespace) -> int:
+    from . import leaderboard
+    from .suites import load_suite
+
+    suite = load_suite(args.suite)
+    records_dir = Path(args.records or RECORDS_ROOT / suite.name)
+    out = Path(args.out or Path("leaderboards") / f"{suite.name}.md")
+    options = suite.leaderboard
+    path = leaderboard.write(
+        records_dir,
+        out,
+        suite=suite.name,
+        baseline=suite.baseline,
+        metrics=list(options.get("metrics", LEADERBOARD_METRICS)),
+        pivot=options.get("pivot"),
+        notes=options.get("notes"),
+    )
+    print(f"leaderboard: {path}")
+    return 0
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    from . import leaderboard, plots
+    from .suites import find_suite, load_suite
+
+    targets = args.targets
+    if len(targets) == 1 and not targets[0].endswith(".json") and not Path(targets[0]).is_dir():
+        suite = load_suite(find_suite(targets[0]))
+        sources, title = [RECORDS_ROOT / suite.name], suite.name
+        out = Path(args.out or Path("leaderboards") / "figures" / suite.name)
+    else:
+        sources, title = [Path(t) for t in targets], args.title or "hitlbench"
+        out = Path(args.out or "figures")
+    records = leaderboard.load_records(sources)
+    if not records:
+        raise HitlbenchError(f"no records found in {', '.join(map(str, sources))}")
+    for path in plots.plot(records, out, title=title):
+        print(path)
+    return 0
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hitlbench", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -200,6 +269,30 @@ def make_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", default="results", help="folder for records (default results/)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(func=cmd_run)
+
+    bench = sub.add_parser("bench", help="run a suite (benchmarks/<SUITE>.yaml or a path)")
+    bench.add_argument("suite")
+    bench.add_argument(
+        "--out", help=f"records root (default {RECORDS_ROOT}); records go to OUT/<suite>/"
+    )
+    bench.add_argument("--executor", choices=["serial", "process", "ray"], default="serial")
+    bench.add_argument("--jobs", type=int, default=1, help="cells at a time (process, ray)")
+    bench.add_argument("--address", help="address of an existing Ray cluster (default: start one)")
+    bench.add_argument("--force", action="store_true", help="recompute cells that have records")
+    bench.add_argument("--quiet", action="store_true", help="no progress bar")
+    bench.set_defaults(func=cmd_bench)
+
+    board = sub.add_parser("leaderboard", help="render leaderboards/<SUITE>.md from its records")
+    board.add_argument("suite")
+    board.add_argument("--records", help="records folder (default leaderboards/records/<suite>)")
+    board.add_argument("--out", help="markdown file (default leaderboards/<suite>.md)")
+    board.set_defaults(func=cmd_leaderboard)
+
+    plot = sub.add_parser("plot", help="figures (PNG and SVG) for a suite or for records")
+    plot.add_argument("targets", nargs="+", metavar="SUITE|RECORD")
+    plot.add_argument("--out", help="folder (default leaderboards/figures/<suite>)")
+    plot.add_argument("--title", help="figure title when plotting records")
+    plot.set_defaults(func=cmd_plot)
 
     lst = sub.add_parser("list", help="registered strategies with aliases, origin, description")
     lst.add_argument("kind", nargs="?", help=f"one of {', '.join(REGISTRIES)}")

@@ -53,13 +53,13 @@ def read_record(path: str | os.PathLike) -> dict:
 
 
 def git_hash() -> str | None:
-    """The commit of the hitlbench checkout, when it runs from one."""
+    """The commit of the hitlbench checkout (suffixed -dirty with uncommitted changes), if any."""
     root = Path(__file__).resolve().parent.parent
     if not (root / ".git").exists():
         return None
     try:
         out = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "HEAD"],
+            ["git", "-C", str(root), "describe", "--always", "--dirty", "--abbrev=40"],
             capture_output=True, text=True, check=True, timeout=10,
         )  # fmt: skip
     except (OSError, subprocess.SubprocessError):

@@ -185,10 +185,14 @@ def execute(
     *,
     out: str | os.PathLike,
     group: str = "runs",
+    suite: Mapping[str, Any] | None = None,
     on_start: Callable[[dict], None] | None = None,
     on_round: Callable[[dict], None] | None = None,
 ) -> tuple[dict, Path]:
-    """Run a resolved spec and write its record atomically; returns (record, path)."""
+    """Run a resolved spec and write its record atomically; returns (record, path).
+
+    `suite` ({name, method, setting}) labels a suite's cell in its record; it is not part of the spec.
+    """
     spec = dict(spec)
     rid = run_id(spec)
     path = record_path(out, group, rid)
@@ -239,6 +243,7 @@ def execute(
         "schema": SCHEMA,
         "run_id": rid,
         "spec": spec,
+        **({"suite": dict(suite)} if suite else {}),
         "components": {
             kind: {
                 "name": spec[kind]["name"],

@@ -1,3 +1,6 @@
+import os
+import tempfile
+
 import numpy as np
 import pytest
 
@@ -38,3 +41,9 @@ def without_timings(obj):
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+def pytest_configure(config):
+    """Artefacts the tests compute go to a scratch cache, never the user's."""
+    if "HITLBENCH_CACHE" not in os.environ:
+        os.environ["HITLBENCH_CACHE"] = tempfile.mkdtemp(prefix="hitlbench-test-cache-")

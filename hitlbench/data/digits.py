@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 
 from .base import Dataset, ImageData, datasets
@@ -17,9 +19,14 @@ class Digits(Dataset):
 
         bunch = load_digits()
         images = np.clip(bunch.images * 16, 0, 255).astype(np.uint8)[:, None]
+        labels = bunch.target.astype(np.int64)
+        checksum = hashlib.sha256(images.tobytes() + labels.tobytes()).hexdigest()
         return ImageData(
             images=images,
-            labels=bunch.target.astype(np.int64),
+            labels=labels,
             class_names=tuple(str(c) for c in bunch.target_names),
-            provenance={"source": f"scikit-learn {sklearn.__version__} load_digits"},
+            provenance={
+                "source": f"scikit-learn {sklearn.__version__} load_digits",
+                "sha256": checksum,
+            },
         )

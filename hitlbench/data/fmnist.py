@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..cache import cached_arrays
 from ..types import HitlbenchError
 from .base import Dataset, ImageData, datasets
 
@@ -93,27 +94,30 @@ def _debian_version() -> str | None:
     return out.stdout.strip() or None
 
 
+def _decode(files: dict[str, Path]) -> dict[str, np.ndarray]:
+    train_x = _read_idx(files["train_images"], 2051, 3)
+    test_x = _read_idx(files["test_images"], 2051, 3)
+    train_y = _read_idx(files["train_labels"], 2049, 1)
+    test_y = _read_idx(files["test_labels"], 2049, 1)
+    return {
+        "images": np.concatenate([train_x, test_x])[:, None],
+        "labels": np.concatenate([train_y, test_y]).astype(np.int64),
+        "official_test": np.r_[np.zeros(len(train_y), bool), np.ones(len(test_y), bool)],
+    }
+
+
 @functools.lru_cache(maxsize=2)
 def _load(paths: tuple[tuple[str, Path], ...]) -> ImageData:
     files = dict(paths)
-    train_x = _read_idx(files["train_images"], 2051, 3)
-    train_y = _read_idx(files["train_labels"], 2049, 1)
-    test_x = _read_idx(files["test_images"], 2051, 3)
-    test_y = _read_idx(files["test_labels"], 2049, 1)
     digest = hashlib.sha256()
     for key in FILES:
         digest.update(files[key].read_bytes())
+    arrays = cached_arrays("fmnist", {"sha256": digest.hexdigest()}, lambda: _decode(files))
     source = files["train_images"].parent
     provenance = {"source": str(source), "sha256": digest.hexdigest()}
     if source == DEBIAN_DIR and (version := _debian_version()):
         provenance["package"] = f"{DEBIAN_PACKAGE} {version}"
-    return ImageData(
-        images=np.concatenate([train_x, test_x])[:, None],
-        labels=np.concatenate([train_y, test_y]).astype(np.int64),
-        class_names=CLASS_NAMES,
-        official_test=np.r_[np.zeros(len(train_y), bool), np.ones(len(test_y), bool)],
-        provenance=provenance,
-    )
+    return ImageData(class_names=CLASS_NAMES, provenance=provenance, **arrays)
 
 
 @datasets.register("fmnist", "fashion_mnist")

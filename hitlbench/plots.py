@@ -1,0 +1,163 @@
+"""Figures of run records: accuracy and corrections per round, accuracy against effort (DESIGN §5).
+
+One line per (method, setting): the mean over seeds with a shaded 95 % t-interval. Each figure is
+saved as PNG and SVG with a fixed SVG hash salt and no dates, so the same records give the same
+files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from .leaderboard import CEILING, ci_half_width, method_of, setting_of, setting_text
+from .results import canonical_json
+
+matplotlib.use("Agg")
+
+RC = {"svg.hashsalt": "hitlbench", "svg.fonttype": "path"}
+SAVE = {"png": {"dpi": 120}, "svg": {"metadata": {"Date": None}}}
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+
+Record = Mapping[str, Any]
+Curve = tuple[np.ndarray, list[list[float]]]  # x values, the seeds' y values at each x
+
+
+def _per_round(field: Callable[[Mapping[str, Any]], float]) -> Callable[[Sequence[Record]], Curve]:
+    """A curve over n_labeled of `field(row)`, pooling the seeds that have each n_labeled."""
+
+    def curve(runs: Sequence[Record]) -> Curve:
+        by_x: dict[int, list[float]] = defaultdict(list)
+        for r in runs:
+            for row in r["rounds"]:
+                by_x[row["n_labeled"]].append(float(field(row)))
+        xs = sorted(by_x)
+        return np.array(xs, dtype=float), [by_x[x] for x in xs]
+
+    return curve
+
+
+def _accuracy_vs_effort(runs: Sequence[Record]) -> Curve:
+    """Each seed's accuracy interpolated onto the union of effort points, from the latest start."""
+    seeds = [
+        (
+            np.array([row["effort_s_cum"] for row in r["rounds"]], dtype=float),
+            np.array([row["metrics"]["accuracy"] for row in r["rounds"]], dtype=float),
+        )
+        for r in runs
+        if r["rounds"]
+    ]
+    if not seeds:
+        return np.array([]), []
+    start = max(x[0] for x, _ in seeds)
+    grid = np.unique(np.concatenate([x for x, _ in seeds]))
+    grid = grid[grid >= start]
+    ys = np.array([np.interp(grid, x, y) for x, y in seeds])
+    return grid, [ys[:, j].tolist() for j in range(len(grid))]
+
+
+FIGURES: dict[str, tuple[Callable[[Sequence[Record]], Curve], str, str, bool]] = {
+    "accuracy_per_round": (
+        _per_round(lambda row: row["metrics"]["accuracy"]),
+        "labeled images",
+        "holdout accuracy",
+        True,
+    ),
+    "corrections_per_round": (
+        _per_round(lambda row: row["corrections"]),
+        "labeled images",
+        "corrections in the round",
+        False,
+    ),
+    "cumulative_corrections": (
+        _per_round(lambda row: row["corrections_cum"]),
+        "labeled images",
+        "cumulative corrections",
+        False,
+    ),
+    "accuracy_vs_effort": (_accuracy_vs_effort, "cumulative effort (s)", "holdout accuracy", True),
+}
+
+
+def _lines(records: Sequence[Record]) -> dict[tuple[str, str], list[Record]]:
+    """Non-ceiling records by (method, canonical setting), sorted."""
+    groups: dict[tuple[str, str], list[Record]] = defaultdict(list)
+    for r in records:
+        if method_of(r) != CEILING:
+            groups[(method_of(r), canonical_json(setting_of(r)))].append(r)
+    return dict(sorted(groups.items()))
+
+
+def _ceilings(records: Sequence[Record]) -> dict[str, float]:
+    """Mean final accuracy of the ceiling runs, by canonical setting."""
+    found: dict[str, list[float]] = defaultdict(list)
+    for r in records:
+        if method_of(r) == CEILING and r["summary"].get("final_accuracy") is not None:
+            found[canonical_json(setting_of(r))].append(r["summary"]["final_accuracy"])
+    return {key: float(np.mean(v)) for key, v in sorted(found.items())}
+
+
+def _label(method: str, setting_key: str, several: bool) -> str:
+    """The method, followed by " · " and the setting's values when there are several settings."""
+    values = setting_text(json.loads(setting_key))
+    return f"{method} · {values}" if several and values else method
+
+
+def _draw_line(ax: Axes, curve: Curve, label: str, color: str, marker: str) -> None:
+    """The mean over seeds, and the 95 % t-band where more than one seed contributes."""
+    x, values = curve
+    mean = np.array([np.mean(v) for v in values])
+    ax.plot(x, mean, color=color, marker=marker, markersize=3, linewidth=1.5, label=label)
+    if any(len(v) > 1 for v in values):
+        half = np.array([ci_half_width(v) for v in values])
+        ax.fill_between(x, mean - half, mean + half, color=color, alpha=0.2, linewidth=0)
+
+
+def _figure(name: str, records: Sequence[Record], title: str, colors: Sequence[str]) -> Figure:
+    """One figure: a line per (method, setting), colored by method, marked by setting."""
+    curve, xlabel, ylabel, with_ceiling = FIGURES[name]
+    lines = _lines(records)
+    methods = sorted({m for m, _ in lines})
+    settings = sorted({s for _, s in lines})
+    several = len(settings) > 1
+    fig = Figure(figsize=(7, 4.5), layout="constrained")
+    ax = fig.add_subplot()
+    for (method, key), runs in lines.items():
+        color = colors[methods.index(method) % len(colors)]
+        marker = MARKERS[settings.index(key) % len(MARKERS)]
+        _draw_line(ax, curve(runs), _label(method, key, several), color, marker)
+    if with_ceiling:
+        for key, accuracy in _ceilings(records).items():
+            label = _label(CEILING, key, several)
+            ax.axhline(accuracy, color="0.4", linestyle="--", linewidth=1, label=label)
+        ax.set_ylim(0.0, 1.02)  # accuracy axes: a wide interval band must not stretch them
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=f"{title}: {name.replace('_', ' ')}")
+    ax.grid(alpha=0.3)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize="small")
+    return fig
+
+
+def plot(records: Sequence[Record], out_dir: str | os.PathLike, *, title: str) -> list[Path]:
+    """Draw the four figures as PNG and SVG into `out_dir`; returns the written paths."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    with matplotlib.rc_context(RC):
+        colors = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
+        for name in FIGURES:
+            fig = _figure(name, records, title, colors)
+            for fmt, options in SAVE.items():
+                path = out / f"{name}.{fmt}"
+                fig.savefig(path, format=fmt, **options)
+                written.append(path)
+    return written

@@ -1,0 +1,217 @@
+"""Benchmark suites: a YAML grid of settings x methods x seeds, expanded into resolved cells."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .registries import COMPONENT_KINDS
+from .results import run_id
+from .runner import DEFAULT_SETTINGS, resolve_spec
+from .types import HitlbenchError
+
+SUITE_DIR = Path(__file__).resolve().parent.parent / "benchmarks"
+SPEC_KINDS = ("dataset", *COMPONENT_KINDS)
+SUITE_KEYS = {
+    "name", "description", "seeds", "settings", "defaults", "grid", "methods", "baseline",
+    "references", "leaderboard",
+}  # fmt: skip
+CEILING = "ceiling"
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One run of a suite: a grid point (setting), a method and a seed, resolved to a spec."""
+
+    method: str
+    setting: dict[str, Any]
+    seed: int
+    spec: dict[str, Any]
+
+    @property
+    def run_id(self) -> str:
+        return run_id(self.spec)
+
+    def suite_block(self, suite: str) -> dict[str, Any]:
+        return {"name": suite, "method": self.method, "setting": self.setting}
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A parsed suite file; `cells()` expands it."""
+
+    name: str
+    seeds: list[int]
+    methods: dict[str, dict[str, Any]]
+    baseline: str
+    description: str = ""
+    settings: dict[str, Any] = field(default_factory=dict)
+    defaults: dict[str, Any] = field(default_factory=dict)
+    grid: dict[str, list[Any]] = field(default_factory=dict)
+    references: list[str] = field(default_factory=lambda: [CEILING])
+    leaderboard: dict[str, Any] = field(default_factory=dict)
+
+    def settings_points(self) -> list[dict[str, Any]]:
+        """Every grid point: the product of the grid's lists, in file order."""
+        keys = list(self.grid)
+        return [
+            dict(zip(keys, values, strict=True))
+            for values in itertools.product(*self.grid.values())
+        ]
+
+    def cells(self) -> list[Cell]:
+        """All cells: setting x method x seed, then the ceiling per setting and seed."""
+        cells = []
+        for point in self.settings_points():
+            for method, overrides in self.methods.items():
+                for seed in self.seeds:
+                    cells.append(self._cell(method, point, overrides, seed))
+            if CEILING in self.references:
+                ceiling = {**self.methods[self.baseline], "batch_size": "all", "rounds": 1}
+                cells += [self._cell(CEILING, point, ceiling, seed) for seed in self.seeds]
+        seen: dict[str, Cell] = {}
+        for cell in cells:
+            if cell.run_id in seen:
+                other = seen[cell.run_id]
+                raise HitlbenchError(
+                    f"suite {self.name!r}: methods {other.method!r} and {cell.method!r} resolve to "
+                    f"the same spec for {cell.setting} seed {cell.seed}; make them differ"
+                )
+            seen[cell.run_id] = cell
+        return cells
+
+    def _cell(self, method: str, point: Mapping, overrides: Mapping, seed: int) -> Cell:
+        raw: dict[str, Any] = {}
+        for layer in (self.defaults, self.settings, point, overrides, {"seed": seed}):
+            for key, value in layer.items():
+                apply_override(raw, key, value)
+        try:
+            spec = resolve_spec(raw)
+        except HitlbenchError as exc:
+            raise HitlbenchError(
+                f"suite {self.name!r}, method {method!r}, {dict(point)}: {exc}"
+            ) from exc
+        return Cell(method=method, setting=dict(point), seed=seed, spec=spec)
+
+
+def apply_override(raw: dict[str, Any], key: str, value: Any) -> None:
+    """Apply `kind: name`, `kind: {name, params}`, `kind.name`, `kind.param`, `effort.x` or `setting`."""
+    kind, dot, param = key.partition(".")
+    if kind in SPEC_KINDS:
+        entry = raw.setdefault(kind, {"name": None, "params": {}})
+        if not dot:
+            if isinstance(value, Mapping):
+                entry["name"] = value.get("name", entry["name"])
+                entry["params"].update(copy.deepcopy(value.get("params") or {}))
+            else:
+                entry["name"] = value
+        elif param == "name":
+            entry["name"] = value
+        else:
+            entry["params"][param] = copy.deepcopy(value)
+    elif kind == "effort":
+        if dot:
+            raw.setdefault("effort", {})[param] = value
+        else:
+            raw.setdefault("effort", {}).update(value or {})
+    elif not dot and key in DEFAULT_SETTINGS:
+        raw[key] = copy.deepcopy(value)
+    else:
+        raise HitlbenchError(
+            f"unknown key {key!r}: use a component ({', '.join(SPEC_KINDS)}), kind.param, "
+            f"effort.action or a run setting ({', '.join(DEFAULT_SETTINGS)})"
+        )
+
+
+def find_suite(name_or_path: str | Path) -> Path:
+    """A path to a YAML file, or a name under benchmarks/."""
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml") and path.is_file():
+        return path
+    candidate = SUITE_DIR / f"{name_or_path}.yaml"
+    if candidate.is_file():
+        return candidate
+    known = sorted(p.stem for p in SUITE_DIR.glob("*.yaml"))
+    raise HitlbenchError(
+        f"no suite {str(name_or_path)!r}; suites in benchmarks/: {', '.join(known)}"
+    )
+
+
+def _seeds(value: Any) -> list[int]:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        return list(range(value))
+    if isinstance(value, list) and value and all(isinstance(s, int) and s >= 0 for s in value):
+        return list(value)
+    raise HitlbenchError(f"seeds must be a count >= 1 or a list of seeds >= 0, got {value!r}")
+
+
+def _grid(value: Any) -> dict[str, list[Any]]:
+    if not isinstance(value, Mapping):
+        raise HitlbenchError(f"grid must map keys to lists, got {value!r}")
+    return {k: (list(v) if isinstance(v, list) else [v]) for k, v in value.items()}
+
+
+def parse_suite(doc: Mapping[str, Any], default_name: str) -> Suite:
+    """Check and parse a suite document (a YAML mapping)."""
+    if not isinstance(doc, Mapping):
+        raise HitlbenchError(f"suite {default_name!r}: expected a mapping at the top level")
+    unknown = set(doc) - SUITE_KEYS
+    if unknown:
+        raise HitlbenchError(
+            f"suite {default_name!r}: unknown keys {sorted(unknown)}; known: {sorted(SUITE_KEYS)}"
+        )
+    methods = doc.get("methods")
+    if not isinstance(methods, Mapping) or not methods:
+        raise HitlbenchError(f"suite {default_name!r}: 'methods' must name at least one method")
+    methods = {str(k): _as_layer(v) for k, v in methods.items()}
+    if CEILING in methods:
+        raise HitlbenchError(
+            f"suite {default_name!r}: {CEILING!r} is reserved for the reference row"
+        )
+    baseline = str(doc.get("baseline", next(iter(methods))))
+    if baseline not in methods:
+        raise HitlbenchError(
+            f"suite {default_name!r}: baseline {baseline!r} is not one of {sorted(methods)}"
+        )
+    references = list(doc.get("references", [CEILING]))
+    suite = Suite(
+        name=str(doc.get("name", default_name)),
+        description=str(doc.get("description", "")).strip(),
+        seeds=_seeds(doc.get("seeds", 3)),
+        settings=_as_layer(doc.get("settings")),
+        defaults=_as_layer(doc.get("defaults")),
+        grid=_grid(doc.get("grid") or {}),
+        methods=methods,
+        baseline=baseline,
+        references=references,
+        leaderboard=dict(doc.get("leaderboard") or {}),
+    )
+    suite.cells()  # every cell must resolve now, before any work starts
+    return suite
+
+
+def _as_layer(value: Any) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise HitlbenchError(f"expected a mapping of overrides, got {value!r}")
+    return dict(value)
+
+
+def load_suite(name_or_path: str | Path) -> Suite:
+    path = find_suite(name_or_path)
+    try:
+        doc = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise HitlbenchError(f"{path}: not valid YAML ({exc})") from exc
+    return parse_suite(doc, path.stem)
+
+
+def method_names(cells: Iterable[Cell]) -> list[str]:
+    return sorted({c.method for c in cells})

@@ -1,0 +1,400 @@
+"""Leaderboard markdown from synthetic run records: numbers, tests, bold, references, bytes."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from hitlbench.leaderboard import (
+    LeaderboardError,
+    ci_half_width,
+    load_records,
+    lookup,
+    method_of,
+    render,
+    setting_of,
+    write,
+)
+
+T_975_2 = 4.302652729911275  # scipy.stats.t.ppf(0.975, 2), the 95 % t quantile for 3 seeds
+METRICS = ["total_corrections", "final_accuracy", "effort_s_total", "effort_s_to.0.80"]
+DIGITS = {"dataset.name": "digits"}
+
+
+def make_record(
+    method,
+    seed,
+    setting=None,
+    *,
+    corrections=(0, 5),
+    accuracy=(0.6, 0.8),
+    effort_s=(300.0, 100.0),
+    n_pool=400,
+    label_scratch=10.0,
+    classifier_version="1",
+    suite="smoke",
+):
+    """A record shaped like `runner.execute`'s, with the summary computed from the rounds."""
+    setting = DIGITS if setting is None else setting
+    effort_cum = np.cumsum(effort_s).tolist()
+    rows = [
+        {
+            "round": i,
+            "n_labeled": 30 * (i + 1),
+            "labels_drawn": 30 if i == 0 else 0,
+            "corrections": c,
+            "corrections_cum": int(sum(corrections[: i + 1])),
+            "effort": {"label_scratch": 30} if i == 0 else {"label_correct": c},
+            "effort_s": e,
+            "effort_s_cum": cum,
+            "metrics": {"accuracy": a, "macro_f1": a - 0.05},
+        }
+        for i, (c, a, e, cum) in enumerate(zip(corrections, accuracy, effort_s, effort_cum))
+    ]
+    reach = {
+        f"{t:.2f}": next((x for x, a in zip(effort_cum, accuracy) if a >= t), None)
+        for t in (0.7, 0.8)
+    }
+    components = {
+        kind: {"name": name, "origin": "builtin", "version": "1"}
+        for kind, name in [
+            ("dataset", setting.get("dataset.name", "digits")),
+            ("sampler", method.lower()),
+            ("detector", "none"),
+            ("classifier", "small_cnn"),
+            ("oracle", "perfect"),
+            ("feedback", "labels"),
+        ]
+    }
+    components["classifier"]["version"] = classifier_version
+    record = {
+        "schema": 1,
+        "run_id": f"{method}-{seed}-{json.dumps(setting, sort_keys=True)}",
+        "spec": {
+            "dataset": {"name": components["dataset"]["name"], "params": {}},
+            **{
+                k: {"name": components[k]["name"], "params": {}}
+                for k in components
+                if k != "dataset"
+            },
+            "rounds": len(rows),
+            "batch_size": 30,
+            "seed": seed,
+            "effort": {"label_scratch": label_scratch, "label_correct": 10.0},
+        },
+        "components": components,
+        "env": {
+            "hitlbench": "0.1.0",
+            "git": "abc123",
+            "python": "3.11.7",
+            "torch": "2.4.0",
+            "numpy": "2.0.0",
+            "device": "cpu",
+            "platform": "Linux",
+            "date": f"2024-05-0{1 + seed % 5}T12:00:00Z",
+        },
+        "data": {"source": "sklearn digits", "sha256": "f00d", "n_pool": n_pool, "n_holdout": 100},
+        "rounds": rows,
+        "summary": {
+            "rounds": len(rows),
+            "n_labeled": rows[-1]["n_labeled"],
+            "total_corrections": rows[-1]["corrections_cum"],
+            "final_accuracy": accuracy[-1],
+            "final_macro_f1": accuracy[-1] - 0.05,
+            "effort_s_total": effort_cum[-1],
+            "effort_budget_s": 1000.0,
+            "aulc_effort": 0.5,
+            "effort_s_to": reach,
+        },
+    }
+    if suite is not None:
+        record["suite"] = {"name": suite, "method": method, "setting": dict(setting)}
+    return record
+
+
+def table(markdown, heading):
+    """{row name: {column header: cell}} of the table under `heading`."""
+    lines = markdown.splitlines()
+    start = lines.index(heading) + 2
+    block = []
+    for line in lines[start:]:
+        if not line.startswith("|"):
+            break
+        block.append([cell.strip() for cell in line.strip("|").split("|")])
+    headers, rows = block[0], block[2:]
+    return {row[0]: dict(zip(headers, row)) for row in rows}
+
+
+def board(records, **kwargs):
+    kwargs = {"suite": "smoke", "baseline": "Random", "metrics": METRICS, **kwargs}
+    return render(records, **kwargs)
+
+
+def test_mean_and_interval_match_a_hand_computation():
+    runs = [
+        make_record("Random", s, corrections=(0, c), accuracy=(0.5, a))
+        for s, c, a in [(0, 10, 0.80), (1, 12, 0.82), (2, 17, 0.87)]
+    ]
+    row = table(board(runs), "## dataset.name=digits")["Random"]
+    # corrections 10, 12, 17: mean 13, sd sqrt(13); accuracy: mean 0.83, sd sqrt(13) / 100
+    half = T_975_2 * np.sqrt(13) / np.sqrt(3)
+    assert row["n"] == "3"
+    assert row["total_corrections"] == f"**13 ± {half:.0f}**" == "**13 ± 9**"
+    assert row["final_accuracy"] == f"**0.830 ± {half / 100:.3f}**" == "**0.830 ± 0.090**"
+    assert ci_half_width([10, 12, 17]) == pytest.approx(half)
+    assert ci_half_width([7.0]) == 0.0
+
+
+def test_a_single_seed_shows_just_the_mean():
+    row = table(board([make_record("Random", 0)]), "## dataset.name=digits")["Random"]
+    assert row["total_corrections"] == "**5**"
+    assert row["final_accuracy"] == "**0.800**"
+
+
+def test_effort_to_a_target_counts_the_seeds_that_reached_it():
+    runs = [
+        make_record("Random", s, accuracy=(0.6, a), effort_s=(300.0, e))
+        for s, a, e in [(0, 0.85, 100.0), (1, 0.75, 100.0), (2, 0.9, 200.0)]
+    ]
+    row = table(board(runs), "## dataset.name=digits")["Random"]
+    half = ci_half_width([400.0, 500.0])
+    # mean over the two seeds that reached 0.80; a partial mean is never bold
+    assert row["effort_s_to.0.80"] == f"450 ± {half:.0f} (2/3)"
+
+
+def test_dagger_marks_a_clearly_different_method_only():
+    base = [20, 22, 19, 21, 23]
+    runs = []
+    for seed, c in enumerate(base):
+        runs += [
+            make_record("Random", seed, corrections=(0, c)),
+            make_record("Better", seed, corrections=(0, c - 10 + seed % 2)),
+            make_record("Same", seed, corrections=(0, c)),
+            make_record("Shifted", seed, corrections=(0, c + 1)),  # constant difference: no test
+        ]
+    md = board(runs)
+    rows = table(md, "## dataset.name=digits")
+    assert rows["Better"]["total_corrections"].endswith(" †")
+    assert "†" not in rows["Same"]["total_corrections"]
+    assert "†" not in rows["Shifted"]["total_corrections"]
+    assert "†" not in rows["Random"]["total_corrections"]
+    assert "†" not in rows["Better"]["final_accuracy"]  # identical accuracies
+    pvalue = stats.ttest_rel([c - 10 + s % 2 for s, c in enumerate(base)], base).pvalue
+    assert pvalue < 0.05
+    assert "† differs from Random (paired t-test on per-seed differences, p < 0.05)" in md
+
+
+def test_pairs_are_matched_by_seed_and_need_two():
+    runs = [make_record("Random", s, corrections=(0, 20 + s)) for s in range(3)]
+    runs += [
+        make_record("Other", 5, corrections=(0, 1)),
+        make_record("Other", 0, corrections=(0, 2)),
+    ]
+    row = table(board(runs), "## dataset.name=digits")["Other"]
+    assert "†" not in row["total_corrections"]  # only seed 0 is in both
+
+
+def test_baseline_row_comes_first_and_must_exist():
+    runs = [make_record(m, 0) for m in ("Zeta", "Alpha", "Random")]
+    rows = list(table(board(runs), "## dataset.name=digits"))
+    assert rows == ["Random", "Alpha", "Zeta", "label everything", "ceiling"]
+    with pytest.raises(ValueError, match=r"'Uncertainty'.*Alpha, Random, Zeta"):
+        board(runs, baseline="Uncertainty")
+    with pytest.raises(LeaderboardError):
+        board([], baseline="Random")
+
+
+def test_label_everything_costs_the_pool_labeled_from_scratch():
+    runs = [make_record("Random", s, n_pool=400, label_scratch=3.0) for s in range(2)]
+    rows = table(board(runs), "## dataset.name=digits")
+    everything = rows["label everything"]
+    assert everything["effort_s_total"] == "1200"  # 400 images × 3 s
+    assert everything["total_corrections"] == "0"
+    assert everything["final_accuracy"] == "–"  # no ceiling was run
+    assert everything["n"] == "–"
+    assert set(rows["ceiling"].values()) == {"ceiling", "0", "not run"}
+
+
+def test_ceiling_row_and_label_everything_accuracy_come_from_ceiling_runs():
+    runs = [make_record("Random", s) for s in range(2)]
+    runs += [
+        make_record("ceiling", s, corrections=(0,), accuracy=(0.95,), effort_s=(4000.0,))
+        for s in range(2)
+    ]
+    rows = table(board(runs), "## dataset.name=digits")
+    assert rows["ceiling"]["final_accuracy"] == "0.950 ± 0.000"
+    assert rows["ceiling"]["n"] == "2"
+    assert rows["label everything"]["final_accuracy"] == "0.950 ± 0.000"
+    assert rows["Random"]["final_accuracy"] == "**0.800 ± 0.000**"  # references are never bold
+
+
+def test_bold_goes_to_the_best_mean_in_each_direction():
+    runs = []
+    for s in range(3):
+        runs += [
+            make_record("Random", s, corrections=(0, 20 + s), accuracy=(0.5, 0.90 + s / 100)),
+            make_record("Fewer", s, corrections=(0, 5 + s), accuracy=(0.5, 0.70 + s / 100)),
+        ]
+    md = board(runs, metrics=["total_corrections", "final_accuracy", "aulc_effort"])
+    rows = table(md, "## dataset.name=digits")
+    assert rows["Fewer"]["total_corrections"].startswith("**")  # lower is better
+    assert not rows["Random"]["total_corrections"].startswith("**")
+    assert rows["Random"]["final_accuracy"].startswith("**")  # higher is better
+    assert not rows["Fewer"]["final_accuracy"].startswith("**")
+    assert rows["Random"]["aulc_effort"].startswith("**") and rows["Fewer"][
+        "aulc_effort"
+    ].startswith("**")  # a tie
+    assert "**" not in rows["label everything"]["total_corrections"]
+
+
+def test_missing_metrics_show_a_dash():
+    rows = table(
+        board([make_record("Random", 0)], metrics=["box_effort", "effort_s_to.0.99"]),
+        "## dataset.name=digits",
+    )
+    assert rows["Random"]["box_effort"] == "–"
+    assert rows["Random"]["effort_s_to.0.99"] == "–"
+
+
+def test_a_metric_that_is_not_a_number_is_refused():
+    with pytest.raises(LeaderboardError, match="'effort_s_to' is not a number"):
+        board([make_record("Random", 0)], metrics=["effort_s_to"])
+
+
+def test_lookup_follows_dotted_names_whose_keys_hold_dots():
+    summary = {"effort_s_to": {"0.80": 12.0, "0.70": None}, "box": {"effort": 3}}
+    assert lookup(summary, "effort_s_to.0.80") == 12.0
+    assert lookup(summary, "effort_s_to.0.70") is None
+    assert lookup(summary, "box.effort") == 3
+
+
+def test_header_comes_from_the_records():
+    runs = [make_record("Random", s) for s in range(3)]
+    runs[2]["env"]["torch"] = "2.5.0"
+    md = board(runs)
+    assert md.startswith("# smoke\n")
+    assert "- dates: 2024-05-01T12:00:00Z .. 2024-05-03T12:00:00Z" in md
+    assert "- python: 3.11.7; torch: 2.4.0, 2.5.0" in md
+    assert "- git: abc123" in md
+    assert "- data: sklearn digits (sha256 f00d)" in md
+
+
+def test_rendering_is_byte_identical_and_independent_of_record_order(tmp_path):
+    runs = [
+        make_record(m, s, corrections=(0, 3 * s + len(m)))
+        for m in ("Random", "Margin")
+        for s in range(4)
+    ]
+    first = board(runs, notes="Run on a laptop.")
+    shuffled = list(runs)
+    random.Random(1).shuffle(shuffled)
+    assert board(shuffled, notes="Run on a laptop.") == first
+    assert first.endswith("Run on a laptop.\n")
+    records = tmp_path / "records"
+    records.mkdir()
+    for i, r in enumerate(runs):
+        (records / f"{i:02d}.json").write_text(json.dumps(r))
+    kwargs = {"suite": "smoke", "baseline": "Random", "metrics": METRICS}
+    one = write(records, tmp_path / "out" / "smoke.md", **kwargs)
+    text = one.read_bytes()
+    two = write(records, tmp_path / "out" / "smoke.md", **kwargs)
+    assert two.read_bytes() == text
+    assert text.decode() == render(load_records(records), **kwargs)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "smoke.md"
+    ]  # no temp files left
+
+
+def test_load_records_skips_temp_files_and_sets_failed_cells_aside(tmp_path):
+    (tmp_path / "b.json").write_text(json.dumps(make_record("Random", 1)))
+    (tmp_path / "a.json").write_text(json.dumps(make_record("Random", 0)))
+    (tmp_path / ".c.json.tmp.json").write_text("{half a fi")
+    failure = {"spec": {"seed": 3}, "suite": {"method": "Margin", "setting": DIGITS}}
+    (tmp_path / "d.json").write_text(json.dumps({**failure, "error": "OOM\ntraceback"}))
+    loaded = load_records(tmp_path)
+    assert [r["spec"]["seed"] for r in loaded] == [0, 1]
+    assert loaded.failed == {"d.json": "Margin, digits, seed 3: OOM"}
+    md = render(loaded, suite="s", baseline="Random", metrics=METRICS, failed=loaded.failed)
+    assert "- `d.json`: Margin, digits, seed 3: OOM" in md
+    assert [r["spec"]["seed"] for r in load_records([tmp_path / "b.json"])] == [1]
+    (tmp_path / "e.json").write_text("{not json")
+    with pytest.raises(LeaderboardError, match="e.json"):
+        load_records(tmp_path)
+    (tmp_path / "e.json").write_text('{"suite": "a manifest, not a record"}')
+    with pytest.raises(LeaderboardError, match="e.json is not a run record"):
+        load_records(tmp_path)
+
+
+def test_pivot_has_one_column_per_combination():
+    settings = [
+        {"dataset.name": "digits", "classifier.name": "small_cnn"},
+        {"dataset.name": "digits", "classifier.name": "resnet18"},
+        {"dataset.name": "fmnist", "classifier.name": "small_cnn"},
+    ]
+    runs = []
+    for i, setting in enumerate(settings):
+        for s in range(3):
+            runs += [
+                make_record("Random", s, setting, corrections=(0, 30 + 10 * i + s)),
+                make_record("Margin", s, setting, corrections=(0, 10 + 10 * i + 2 * s)),
+            ]
+    pivot = {"metric": "total_corrections", "by": ["dataset.name", "classifier.name"]}
+    md = board(runs, pivot=pivot)
+    rows = table(md, "## total_corrections by dataset.name / classifier.name")
+    assert list(rows["Random"]) == [
+        "method",
+        "digits / resnet18",
+        "digits / small_cnn",
+        "fmnist / small_cnn",
+    ]
+    half = ci_half_width([10, 12, 14])
+    assert rows["Margin"]["digits / small_cnn"] == f"**12 ± {half:.0f}** †"
+    assert rows["Random"]["fmnist / small_cnn"] == f"51 ± {ci_half_width([50, 51, 52]):.0f}"
+    assert rows["label everything"]["digits / resnet18"] == "0"
+    assert "## classifier.name=resnet18, dataset.name=digits" in md  # one table per setting too
+
+
+def test_pivot_by_a_spec_key_outside_the_setting():
+    runs = [make_record("Random", s, suite=None) for s in range(2)]
+    method = method_of(runs[0])
+    md = board(runs, baseline=method, pivot={"metric": "final_accuracy", "by": ["classifier.name"]})
+    assert list(table(md, "## final_accuracy by classifier.name")[method]) == [
+        "method",
+        "small_cnn",
+    ]
+
+
+def test_records_without_a_suite_are_named_by_their_components():
+    record = make_record("Random", 0, suite=None)
+    assert method_of(record) == "random/none/small_cnn/perfect/labels"
+    assert setting_of(record) == {"dataset.name": "digits"}
+    assert method_of(make_record("Random", 0)) == "Random"
+
+
+def test_mixed_component_versions_are_flagged_loudly():
+    runs = [make_record("Random", 0), make_record("Random", 1, classifier_version="2")]
+    md = board(runs)
+    assert (
+        "WARNING: method Random mixes versions of classifier small_cnn: 1 (builtin), 2 (builtin)"
+        in md
+    )
+    components = table(md, "## Components")
+    assert components["Random"]["classifier"] == "small_cnn@1 (builtin), small_cnn@2 (builtin)"
+    assert "WARNING" not in board([make_record("Random", 0), make_record("Random", 1)])
+
+
+def test_duplicate_seeds_are_flagged():
+    md = board([make_record("Random", 0), make_record("Random", 0)])
+    assert "WARNING: method Random has 2 records for seed 0" in md
+
+
+def test_records_from_several_commits_are_flagged():
+    runs = [make_record("Random", 0), make_record("Random", 1)]
+    runs[1]["env"]["git"] = "def456"
+    md = board(runs)
+    assert "WARNING: the records come from several git versions: abc123, def456" in md
+    assert "- git: abc123, def456" in md

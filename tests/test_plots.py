@@ -1,0 +1,114 @@
+"""Figures from synthetic run records: files, determinism, lines, bands and the ceiling."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hitlbench.leaderboard import ci_half_width
+from hitlbench.plots import FIGURES, _accuracy_vs_effort, _figure, plot
+
+NAMES = [
+    "accuracy_per_round",
+    "corrections_per_round",
+    "cumulative_corrections",
+    "accuracy_vs_effort",
+]
+COLORS = ["C0", "C1"]
+
+
+def make_record(
+    method, seed, setting=None, *, accuracy=(0.5, 0.7, 0.8), effort_s=(300.0, 100.0, 80.0)
+):
+    """Just what the plots read: suite block, rounds and the final accuracy."""
+    corrections = [0, 4 + seed, 2 + seed][: len(accuracy)]
+    effort_cum = np.cumsum(effort_s).tolist()
+    rows = [
+        {
+            "round": i,
+            "n_labeled": 30 * (i + 1),
+            "corrections": c,
+            "corrections_cum": int(sum(corrections[: i + 1])),
+            "effort_s_cum": e,
+            "metrics": {"accuracy": a},
+        }
+        for i, (c, a, e) in enumerate(zip(corrections, accuracy, effort_cum))
+    ]
+    return {
+        "spec": {"seed": seed, "dataset": {"name": "digits"}},
+        "suite": {"name": "smoke", "method": method, "setting": setting or {}},
+        "rounds": rows,
+        "summary": {"final_accuracy": accuracy[-1]},
+    }
+
+
+@pytest.fixture
+def records():
+    runs = [
+        make_record(m, s, accuracy=(0.5, 0.6 + s / 20, 0.8))
+        for m in ("Random", "Margin")
+        for s in range(3)
+    ]
+    return runs + [make_record("ceiling", 0, accuracy=(0.93,), effort_s=(4000.0,))]
+
+
+def test_four_figures_as_png_and_svg(tmp_path, records):
+    paths = plot(records, tmp_path, title="smoke")
+    assert [p.name for p in paths] == [f"{n}.{ext}" for n in NAMES for ext in ("png", "svg")]
+    assert list(FIGURES) == NAMES
+    for path in paths:
+        assert path.parent == tmp_path and path.stat().st_size > 1000
+    assert paths[0].read_bytes().startswith(b"\x89PNG")
+    assert b"<svg" in paths[1].read_bytes()
+
+
+def test_two_runs_give_identical_files(tmp_path, records):
+    first = plot(records, tmp_path / "a", title="smoke")
+    second = plot(records, tmp_path / "b", title="smoke")
+    for a, b in zip(first, second):
+        assert a.read_bytes() == b.read_bytes(), a.name
+    assert b"<dc:date>" not in first[1].read_bytes()
+
+
+def test_one_line_per_method_and_a_dashed_ceiling_on_accuracy_plots(records):
+    fig = _figure("accuracy_per_round", records, "smoke", COLORS)
+    ax = fig.axes[0]
+    labels = [line.get_label() for line in ax.lines]
+    assert labels == ["Margin", "Random", "ceiling"]
+    ceiling = ax.lines[-1]
+    assert ceiling.get_linestyle() == "--" and ceiling.get_ydata()[0] == pytest.approx(0.93)
+    assert len(ax.collections) == 2  # a band for each method
+    band = ax.collections[0].get_paths()[0].vertices[:, 1]
+    half = ci_half_width([0.6, 0.65, 0.7])
+    assert np.isclose(band, 0.65 + half).any() and np.isclose(band, 0.65 - half).any()
+    corrections = _figure("corrections_per_round", records, "smoke", COLORS).axes[0]
+    assert [line.get_label() for line in corrections.lines] == ["Margin", "Random"]
+
+
+def test_mean_line_values_and_no_band_for_one_seed():
+    ax = _figure("cumulative_corrections", [make_record("Random", 0)], "t", COLORS).axes[0]
+    (line,) = ax.lines
+    assert line.get_xdata().tolist() == [30, 60, 90]
+    assert line.get_ydata().tolist() == [0, 4, 6]
+    assert not ax.collections
+
+
+def test_labels_name_the_setting_when_there_are_several():
+    runs = [make_record("Random", 0, {"dataset.name": d}) for d in ("digits", "fmnist")]
+    ax = _figure("accuracy_vs_effort", runs, "t", COLORS).axes[0]
+    assert [line.get_label() for line in ax.lines] == ["Random · digits", "Random · fmnist"]
+
+
+def test_effort_curves_are_interpolated_onto_a_common_grid():
+    runs = [
+        make_record("Random", 0, accuracy=(0.5, 0.7), effort_s=(100.0, 100.0)),  # x 100, 200
+        make_record("Random", 1, accuracy=(0.6, 0.8), effort_s=(150.0, 150.0)),  # x 150, 300
+    ]
+    x, values = _accuracy_vs_effort(runs)
+    assert x.tolist() == [150.0, 200.0, 300.0]  # from the latest first point on
+    # seed 0 holds 0.7 past its last point; seed 1 interpolates 0.6 -> 0.8 over 150..300
+    assert values == [
+        pytest.approx([0.6, 0.6]),
+        pytest.approx([0.7, 0.6 + 0.2 / 3]),
+        pytest.approx([0.7, 0.8]),
+    ]
