@@ -13,10 +13,10 @@ import numpy as np
 from .classifiers.base import Classifier
 from .crops import crop_resize
 from .data.base import SplitData
-from .detectors.base import Detector
+from .detectors.base import Detector, whole_image_boxes
 from .effort import to_seconds
 from .feedback.base import Feedback
-from .metrics import accuracy, macro_f1
+from .metrics import accuracy, box_metrics, macro_f1
 from .oracles.base import Oracle
 from .samplers.base import Sampler
 from .types import (
@@ -93,17 +93,28 @@ def run_loop(
     data = split.data
     task = data.task()
     size = task.input_shape[1:]
+    person_boxes = parts.detector.drawn_by_person
 
     def raw(idx: np.ndarray) -> np.ndarray:
         return data.images[idx].astype(np.float32) / 255.0
 
-    def crops(idx: np.ndarray) -> np.ndarray:
+    def detect(idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(images, boxes with whole-image fallbacks, fallback mask) for dataset indices."""
         images = raw(idx)
-        return crop_resize(images, parts.detector.propose(images), size)
+        true_boxes = data.boxes[idx] if person_boxes and data.boxes is not None else None
+        boxes = np.asarray(parts.detector.propose(images, true_boxes=true_boxes), np.float32)
+        fallback = np.isnan(boxes).any(axis=1)
+        boxes[fallback] = whole_image_boxes(images[fallback])
+        return images, boxes, fallback
+
+    def crops(idx: np.ndarray) -> np.ndarray:
+        images, boxes, _ = detect(idx)
+        return crop_resize(images, boxes, size)
 
     pool = split.pool.copy()
     labeled_idx = np.zeros(0, dtype=np.int64)
     labeled_y = np.zeros(0, dtype=np.int64)
+    given_boxes = np.zeros((0, 4), dtype=np.float32)  # NaN rows: the person gave no box
     holdout_y = data.labels[split.holdout]
     rows: list[dict] = []
     corrections_cum, effort_s_cum = 0, 0.0
@@ -118,10 +129,14 @@ def run_loop(
             positions = _checked_positions(positions, k, len(pool), parts.sampler)
         items = pool[positions]
         with _timed(times, "propose"):
+            images, boxes, fallback = detect(items)
             proposal = None
             if model is not None:
-                proba = model.predict_proba(crops(items))
+                proba = model.predict_proba(crop_resize(images, boxes, size))
                 proposal = Proposal(labels=proba.argmax(axis=1), proba=proba)
+            proposed_boxes = None
+            if not person_boxes:
+                proposed_boxes = np.where(fallback[:, None], np.nan, boxes)
         wants = (
             frozenset({Want.LABEL})
             | parts.feedback.wants(round_index, items)
@@ -134,25 +149,52 @@ def run_loop(
         )
         with _timed(times, "review"):
             review = parts.oracle.review(
-                items, truth=truth, proposal=proposal, wants=wants, rng=rngs.oracle
+                items,
+                truth=truth,
+                proposal=proposal,
+                proposed_boxes=proposed_boxes,
+                wants=wants,
+                rng=rngs.oracle,
             )
         labeled_idx = np.concatenate([labeled_idx, items])
         labeled_y = np.concatenate([labeled_y, np.asarray(review.labels, dtype=np.int64)])
+        batch_boxes = np.full((len(items), 4), np.nan, np.float32)
+        if review.boxes is not None:
+            batch_boxes[:] = review.boxes
+        given_boxes = np.concatenate([given_boxes, batch_boxes])
         pool = np.delete(pool, positions)
         with _timed(times, "update"):
-            train_crops = crops(labeled_idx)
+            parts.detector.learn(
+                LabeledView(
+                    indices=labeled_idx,
+                    labels=labeled_y,
+                    raw=_through(labeled_idx, raw),
+                    boxes=given_boxes,
+                ),
+                round_index,
+            )
+        with _timed(times, "fit"):
+            images, predicted_boxes, _ = detect(labeled_idx)
+            has_box = ~np.isnan(given_boxes).any(axis=1)
+            train_boxes = np.where(has_box[:, None], given_boxes, predicted_boxes)
             labeled = LabeledView(
                 indices=labeled_idx,
                 labels=labeled_y,
-                images=train_crops,
-                val_images=train_crops,
+                images=crop_resize(images, train_boxes, size),
+                val_images=crop_resize(images, predicted_boxes, size),
                 raw=_through(labeled_idx, raw),
+                boxes=given_boxes,
             )
-            parts.detector.update(labeled, round_index)
-        with _timed(times, "fit"):
             report = parts.classifier.fit(labeled, feedback=parts.feedback, rng=rngs.fit)
         with _timed(times, "evaluate"):
-            predicted = parts.classifier.predict(crops(split.holdout))
+            images, boxes, fallback = detect(split.holdout)
+            predicted = parts.classifier.predict(crop_resize(images, boxes, size))
+            metrics = {
+                "accuracy": accuracy(holdout_y, predicted),
+                "macro_f1": macro_f1(holdout_y, predicted),
+            }
+            if data.boxes is not None:
+                metrics.update(box_metrics(boxes, fallback, data.boxes[split.holdout], images))
         effort = Effort(review.effort).as_dict()
         effort_s = to_seconds(effort, settings.effort_seconds)
         corrections_cum += review.corrections
@@ -166,10 +208,7 @@ def run_loop(
             "effort": effort,
             "effort_s": round(effort_s, 6),
             "effort_s_cum": round(effort_s_cum, 6),
-            "metrics": {
-                "accuracy": accuracy(holdout_y, predicted),
-                "macro_f1": macro_f1(holdout_y, predicted),
-            },
+            "metrics": metrics,
             "fit": {"epochs": report.epochs, "best_epoch": report.best_epoch},
             "time_s": times,
         }

@@ -42,3 +42,30 @@ def effort_to_reach(
         if value >= target:
             return float(spent)
     return None
+
+
+def _area(boxes: np.ndarray) -> np.ndarray:
+    return (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+
+
+def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise intersection over union of xyxy boxes [N, 4]."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    w = np.clip(np.minimum(a[:, 2], b[:, 2]) - np.maximum(a[:, 0], b[:, 0]), 0, None)
+    h = np.clip(np.minimum(a[:, 3], b[:, 3]) - np.maximum(a[:, 1], b[:, 1]), 0, None)
+    inter = w * h
+    union = _area(a) + _area(b) - inter
+    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+
+
+def box_metrics(
+    predicted: np.ndarray, fallback: np.ndarray, true: np.ndarray, images: np.ndarray
+) -> dict[str, float]:
+    """Mean IoU of the used boxes, the IoU a whole-image box would get, and the fallback rate."""
+    n, _, h, w = images.shape
+    whole = np.tile(np.array([0.0, 0.0, w, h]), (n, 1))
+    return {
+        "iou": float(box_iou(predicted, true).mean()),
+        "iou_whole_image": float(box_iou(whole, true).mean()),
+        "fallback_rate": float(np.mean(fallback)),
+    }

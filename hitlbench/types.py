@@ -120,10 +120,12 @@ class LabeledView:
 
     indices: np.ndarray
     labels: np.ndarray
-    images: np.ndarray  # crops for training (oracle or predicted box, per detector update rule)
-    val_images: np.ndarray  # the same items cropped with the predicted box (early-stopping split)
+    # crops for training: the person's box where they gave one, else the predicted box;
+    # None in the view a detector receives (it works on `raw` images and `boxes`)
+    images: np.ndarray | None = None
+    val_images: np.ndarray | None = None  # crops by the predicted box (early-stopping split)
     raw: Callable[[np.ndarray], np.ndarray] | None = None  # positions -> uncropped images
-    boxes: np.ndarray | None = None  # boxes the person gave, where they gave any
+    boxes: np.ndarray | None = None  # [N, 4] boxes the person gave; NaN rows where they gave none
     masks: Mapping[str, np.ndarray] = field(default_factory=dict)  # name -> [N, H, W] bool
     has_mask: Mapping[str, np.ndarray] = field(default_factory=dict)  # name -> [N] bool
 

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from hitlbench.effort import DEFAULT_SECONDS, seconds_table, to_seconds
+from hitlbench.oracles.base import box_review
 from hitlbench.oracles.perfect import PerfectOracle
 from hitlbench.types import Effort, HitlbenchError, Proposal, Truth, Want
 
@@ -53,11 +54,24 @@ def test_effort_table_overrides_are_checked():
 
 
 def test_perfect_oracle_refuses_annotations_it_cannot_give():
-    with pytest.raises(HitlbenchError, match="cannot provide box"):
+    with pytest.raises(HitlbenchError, match="cannot provide mask_spurious"):
         PerfectOracle().review(
             np.arange(2),
             truth=Truth(labels=np.array([0, 1])),
             proposal=None,
-            wants=frozenset({Want.LABEL, Want.BOX}),
+            wants=frozenset({Want.LABEL, Want.MASK_SPURIOUS}),
             rng=np.random.default_rng(0),
         )
+
+
+def test_box_effort_draw_correct_accept():
+    true = np.array([[0, 0, 10, 10]] * 4, np.float32)
+    proposed = np.array(
+        [[np.nan] * 4, [0, 0, 10, 10], [0, 0, 10, 8], [5, 5, 15, 15]], np.float32
+    )  # none, exact, IoU 0.8, IoU 25/175
+    boxes, effort = box_review(true, proposed, tolerance=0.7)
+    assert effort.as_dict() == {"box_draw": 1, "box_correct": 1}
+    assert np.array_equal(boxes[[0, 1, 3]], true[[0, 1, 3]])
+    assert np.array_equal(boxes[2], proposed[2])  # close enough: accepted as proposed
+    drawn, effort = box_review(true, None, tolerance=0.7)
+    assert effort.as_dict() == {"box_draw": 4} and np.array_equal(drawn, true)

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from .base import classifiers
-from .torch_image import TorchImageClassifier
+from .torch_image import Recipe, TorchImageClassifier
 
 
 class SmallCNNNet(nn.Module):
@@ -67,20 +67,24 @@ class SmallCNN(TorchImageClassifier):
         warm_start: bool = False,
     ):
         super().__init__(
-            lr=lr,
-            weight_decay=weight_decay,
-            batch_size=batch_size,
-            max_epochs=max_epochs,
-            min_epochs=min_epochs,
-            patience=patience,
-            monitor=monitor,
-            val_fraction=val_fraction,
-            warm_start=warm_start,
+            Recipe(
+                lr=lr,
+                weight_decay=weight_decay,
+                batch_size=batch_size,
+                max_epochs=max_epochs,
+                min_epochs=min_epochs,
+                patience=patience,
+                monitor=monitor,
+                val_fraction=val_fraction,
+                warm_start=warm_start,
+            )
         )
         if width < 1 or hidden < 1:
             raise ValueError("width and hidden must be >= 1")
-        self.width = width
-        self.hidden = hidden
+        self.width, self.hidden = width, hidden
+        self.lr, self.weight_decay, self.batch_size = lr, weight_decay, batch_size
+        self.max_epochs, self.min_epochs, self.patience = max_epochs, min_epochs, patience
+        self.monitor, self.val_fraction, self.warm_start = monitor, val_fraction, warm_start
 
     def build(self, task):
         c, h, w = task.input_shape

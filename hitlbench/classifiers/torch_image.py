@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from abc import abstractmethod
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -15,47 +16,47 @@ from .base import Classifier
 PREDICT_BATCH = 512
 
 
-class TorchImageClassifier(Classifier):
-    """Adam with early stopping on an internal split of the labeled set (Holmes et al. 2023).
+@dataclass(frozen=True)
+class Recipe:
+    """How a torch classifier is trained (Holmes et al. 2023's loop: Adam, early stopping).
 
     Monitoring starts at epoch `min_epochs` (Keras's `start_from_epoch`): training stops after
-    `patience` epochs without a better internal-split score and keeps the best epoch's weights. `monitor="accuracy"` is Holmes et al.'s
-    rule (ties go to the lower loss); the default, the internal-split loss, is steadier on the
-    tiny splits of early rounds, where accuracy moves in steps of 1/n_val and a lucky first
-    epoch can win.
+    `patience` epochs without a better internal-split score and keeps the best epoch's weights.
+    `monitor="accuracy"` is Holmes et al.'s rule (ties go to the lower loss); "loss", the
+    internal-split loss, is steadier on the tiny splits of early rounds, where accuracy moves in
+    steps of 1/n_val and a lucky first epoch can win. `lr_decay` is Keras's time-based decay:
+    lr / (1 + lr_decay * step).
     """
 
-    def __init__(
-        self,
-        lr: float = 1e-3,
-        weight_decay: float = 0.0,
-        batch_size: int = 32,
-        max_epochs: int = 50,
-        min_epochs: int = 10,
-        patience: int = 5,
-        monitor: str = "loss",
-        val_fraction: float = 0.15,
-        warm_start: bool = False,
-    ):
-        if lr <= 0:
-            raise ValueError(f"lr must be > 0, got {lr}")
-        if batch_size < 1 or max_epochs < 1 or patience < 1:
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    lr_decay: float = 0.0
+    batch_size: int = 32
+    max_epochs: int = 50
+    min_epochs: int = 10
+    patience: int = 5
+    monitor: str = "loss"
+    val_fraction: float = 0.15
+    warm_start: bool = False
+
+    def __post_init__(self):
+        if self.lr <= 0 or self.weight_decay < 0 or self.lr_decay < 0:
+            raise ValueError("need lr > 0, weight_decay >= 0 and lr_decay >= 0")
+        if self.batch_size < 1 or self.max_epochs < 1 or self.patience < 1:
             raise ValueError("batch_size, max_epochs and patience must be >= 1")
-        if not 0 <= min_epochs <= max_epochs:
-            raise ValueError(f"min_epochs must be in [0, max_epochs], got {min_epochs}")
-        if monitor not in ("loss", "accuracy"):
-            raise ValueError(f"monitor must be 'loss' or 'accuracy', got {monitor!r}")
-        if not 0.0 <= val_fraction < 1.0:
-            raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction}")
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.min_epochs = min_epochs
-        self.patience = patience
-        self.monitor = monitor
-        self.val_fraction = val_fraction
-        self.warm_start = warm_start
+        if not 0 <= self.min_epochs <= self.max_epochs:
+            raise ValueError(f"min_epochs must be in [0, max_epochs], got {self.min_epochs}")
+        if self.monitor not in ("loss", "accuracy"):
+            raise ValueError(f"monitor must be 'loss' or 'accuracy', got {self.monitor!r}")
+        if not 0.0 <= self.val_fraction < 1.0:
+            raise ValueError(f"val_fraction must be in [0, 1), got {self.val_fraction}")
+
+
+class TorchImageClassifier(Classifier):
+    """Seeded initial weights, retrained each round on an internal split with early stopping."""
+
+    def __init__(self, recipe: Recipe):
+        self.recipe = recipe
         self.net: torch.nn.Module | None = None
         self._fitted = False
 
@@ -68,7 +69,7 @@ class TorchImageClassifier(Classifier):
         return x * 2.0 - 1.0
 
     def make_optimizer(self, params) -> torch.optim.Optimizer:
-        return torch.optim.Adam(params, lr=self.lr, weight_decay=self.weight_decay)
+        return torch.optim.Adam(params, lr=self.recipe.lr, weight_decay=self.recipe.weight_decay)
 
     def bind(self, task, *, device, seed):
         self.task = task
@@ -84,8 +85,8 @@ class TorchImageClassifier(Classifier):
 
     def _split(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         order = rng.permutation(n)
-        n_val = int(round(self.val_fraction * n)) if n >= 2 else 0
-        if self.val_fraction > 0 and n >= 2:
+        n_val = int(round(self.recipe.val_fraction * n)) if n >= 2 else 0
+        if self.recipe.val_fraction > 0 and n >= 2:
             n_val = max(1, n_val)
         return order[n_val:], order[:n_val]
 
@@ -95,7 +96,7 @@ class TorchImageClassifier(Classifier):
     def fit(self, train, *, feedback, rng):
         if self.net is None:
             raise RuntimeError("bind() must be called before fit()")
-        if not (self.warm_start and self._fitted):
+        if not (self.recipe.warm_start and self._fitted):
             self.net.load_state_dict(self._initial_state)
         torch.manual_seed(int(rng.integers(2**31)))
         tr, va = self._split(len(train), rng)
@@ -105,23 +106,27 @@ class TorchImageClassifier(Classifier):
         }
         x_va, y_va = train.val_images[va], train.labels[va]
         optimizer = self.make_optimizer(self.net.parameters())
+        decay = self.recipe.lr_decay
+        schedule = torch.optim.lr_scheduler.LambdaLR(
+            optimizer, lambda step: 1.0 / (1.0 + decay * step)
+        )
         best = (-float("inf"), -float("inf"))
         best_state, best_acc, best_epoch, stale, epoch = None, None, 0, 0, 0
-        for epoch in range(1, self.max_epochs + 1):
-            self._train_epoch(x_tr, y_tr, extras, optimizer, feedback)
-            if len(va) == 0 or epoch < self.min_epochs:
+        for epoch in range(1, self.recipe.max_epochs + 1):
+            self._train_epoch(x_tr, y_tr, extras, optimizer, schedule, feedback)
+            if len(va) == 0 or epoch < self.recipe.min_epochs:
                 best_epoch = epoch
                 continue
             proba = self.predict_proba(x_va)
             loss = -float(np.log(np.clip(proba[np.arange(len(va)), y_va], 1e-12, 1)).mean())
             acc = float((proba.argmax(1) == y_va).mean())
-            score = (acc, -loss) if self.monitor == "accuracy" else (-loss, acc)
+            score = (acc, -loss) if self.recipe.monitor == "accuracy" else (-loss, acc)
             if score > best:
                 best, best_acc, best_epoch, stale = score, acc, epoch, 0
                 best_state = copy.deepcopy(self.net.state_dict())
             else:
                 stale += 1
-                if stale >= self.patience:
+                if stale >= self.recipe.patience:
                     break
         if best_state is not None:
             self.net.load_state_dict(best_state)
@@ -134,11 +139,11 @@ class TorchImageClassifier(Classifier):
             n_val=len(va),
         )
 
-    def _train_epoch(self, x, y, extras, optimizer, feedback) -> None:
+    def _train_epoch(self, x, y, extras, optimizer, schedule, feedback) -> None:
         self.net.train()
         order = torch.randperm(len(x), device="cpu").to(self.device)
-        for start in range(0, len(x), self.batch_size):
-            idx = order[start : start + self.batch_size]
+        for start in range(0, len(x), self.recipe.batch_size):
+            idx = order[start : start + self.recipe.batch_size]
             xb = self.preprocess(x[idx])
             logits = self.net(xb)
             loss = F.cross_entropy(logits, y[idx])
@@ -150,6 +155,7 @@ class TorchImageClassifier(Classifier):
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
+            schedule.step()
 
     def predict_proba(self, images):
         self.net.eval()

