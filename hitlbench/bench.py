@@ -91,6 +91,15 @@ def run_suite(
     out_dir.mkdir(parents=True, exist_ok=True)
     _remove_stale_temp_files(out_dir)
     cells = suite.cells()
+    current = {cell_path(out_dir, c).name for c in cells}
+    stale = sorted(p.name for p in out_dir.glob("*.json") if p.name not in current)
+    if stale:
+        print(
+            f"suite {suite.name}: {len(stale)} record(s) in {out_dir} belong to no cell of the "
+            f"suite as it is now (a changed spec or default); remove them before publishing: "
+            f"{', '.join(stale[:5])}{' ...' if len(stale) > 5 else ''}",
+            file=sys.stderr,
+        )
     todo = [c for c in cells if force or not is_finished(cell_path(out_dir, c))]
     print(
         f"suite {suite.name}: {len(cells)} cells, {len(cells) - len(todo)} already done, "

@@ -89,12 +89,15 @@ def test_overrides_accept_every_form():
         apply_override(raw, "colour", 1)
 
 
-def test_finished_cells_are_skipped(tmp_path):
+def test_finished_cells_are_skipped_and_stale_records_reported(tmp_path, capsys):
     suite = load_suite(write_suite(tmp_path, {**SUITE, "seeds": [0], "references": []}))
     first = run_suite(suite, tmp_path / "out", progress=False)
     assert len(first) == 2
     assert run_suite(suite, tmp_path / "out", progress=False) == []
     assert len(run_suite(suite, tmp_path / "out", progress=False, force=True)) == 2
+    (tmp_path / "out" / "0123456789abcdef.json").write_text("{}")
+    run_suite(suite, tmp_path / "out", progress=False)
+    assert "1 record(s)" in capsys.readouterr().err
 
 
 def test_sigkill_loses_only_cells_in_flight(tmp_path, serial_records):
