@@ -19,7 +19,7 @@ from .metrics import aulc_effort, effort_to_reach
 from .registries import COMPONENT_KINDS, REGISTRIES
 from .registry import parameters_of
 from .results import SCHEMA, environment, record_path, run_id, write_json_atomic
-from .types import Action, HitlbenchError
+from .types import Action, Effort, HitlbenchError
 
 DEFAULT_COMPONENTS = {
     "sampler": "random",
@@ -177,6 +177,8 @@ def summarize(rows: list[dict], spec: Mapping[str, Any], budget: float) -> dict[
         "effort_budget_s": budget,
         "aulc_effort": aulc_effort(effort_cum, acc, budget),
         "effort_s_to": {f"{t:.2f}": effort_to_reach(effort_cum, acc, t) for t in spec["targets"]},
+        "effort_counts": sum((Effort(r["effort"]) for r in rows), Effort()).as_dict(),
+        "final_metrics": rows[-1]["metrics"] if rows else {},
     }
 
 
