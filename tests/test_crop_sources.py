@@ -1,0 +1,76 @@
+"""DESIGN §1's crop-source table: which box crops each image for training, early stopping, holdout."""
+
+import numpy as np
+
+from hitlbench.classifiers.small_cnn import SmallCNN
+from hitlbench.crops import crop_resize
+from hitlbench.data.base import SplitData
+from hitlbench.detectors.base import Detector
+from hitlbench.effort import seconds_table
+from hitlbench.feedback.labels import LabelsOnly
+from hitlbench.loop import Components, LoopRngs, LoopSettings, run_loop
+from hitlbench.oracles.perfect import PerfectOracle
+from hitlbench.samplers.random_order import RandomSampler
+from hitlbench.testing import tiny_data
+from hitlbench.types import Want
+
+PREDICTED = np.array([0.0, 0.0, 4.0, 4.0], np.float32)
+
+
+class FixedBoxDetector(Detector):
+    """Always predicts the top-left quarter; asks for boxes every round or in round 0 only."""
+
+    def __init__(self, every: bool = True):
+        self.every = every
+
+    def wants(self, round, items):
+        return frozenset({Want.BOX}) if self.every or round == 0 else frozenset()
+
+    def propose(self, images, *, true_boxes=None):
+        return np.tile(PREDICTED, (len(images), 1))
+
+
+class SpyCNN(SmallCNN):
+    """Keeps what each fit was given."""
+
+    def fit(self, train, *, feedback, rng):
+        self.seen = train
+        return super().fit(train, feedback=feedback, rng=rng)
+
+
+def run(every: bool):
+    data = tiny_data(n=60)
+    split = SplitData(data, pool=np.arange(40), holdout=np.arange(40, 60))
+    clf = SpyCNN(width=2, hidden=4, max_epochs=1, min_epochs=0)
+    clf.bind(data.task(), device="cpu", seed=0)
+    parts = Components(RandomSampler(), FixedBoxDetector(every), clf, PerfectOracle(), LabelsOnly())
+    rngs = LoopRngs(*(np.random.default_rng(i) for i in range(3)))
+    rows = run_loop(split, parts, LoopSettings(10, 2, seconds_table()), rngs)
+    return data, clf.seen, rows
+
+
+def crops(data, idx, box):
+    images = data.images[idx].astype(np.float32) / 255.0
+    return crop_resize(images, np.tile(box, (len(idx), 1)), (8, 8))
+
+
+def test_bb_trains_on_the_persons_boxes_and_stops_early_on_predicted_ones():
+    data, seen, rows = run(every=True)
+    true_crops = crop_resize(
+        data.images[seen.indices].astype(np.float32) / 255.0, data.boxes[seen.indices], (8, 8)
+    )
+    assert np.allclose(seen.images, true_crops)
+    assert np.allclose(seen.val_images, crops(data, seen.indices, PREDICTED))
+    assert rows[1]["effort"]["box_correct"] == 10  # the quarter box is far from the object
+
+
+def test_bb1_uses_the_persons_boxes_for_round_zero_images_only():
+    data, seen, rows = run(every=False)
+    first, later = seen.indices[:10], seen.indices[10:]
+    true_first = crop_resize(
+        data.images[first].astype(np.float32) / 255.0, data.boxes[first], (8, 8)
+    )
+    assert np.allclose(seen.images[:10], true_first)
+    assert np.allclose(seen.images[10:], crops(data, later, PREDICTED))
+    assert np.allclose(seen.val_images, crops(data, seen.indices, PREDICTED))
+    assert "box_draw" not in rows[1]["effort"] and "box_correct" not in rows[1]["effort"]
