@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ import numpy as np
 from scipy import stats
 from tabulate import tabulate
 
-from .results import canonical_json
+from .results import canonical_json, write_text_atomic
 from .types import HitlbenchError
 
 CEILING = "ceiling"
@@ -510,27 +509,11 @@ def render(
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def _write_text_atomic(path: Path, text: str) -> Path:
-    """Write via a temp file in the same folder and rename, so a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
 def write(
     records_dir: str | os.PathLike, out_path: str | os.PathLike, **render_kwargs: Any
 ) -> Path:
     """Render the records in `records_dir` and write the markdown atomically to `out_path`."""
     records = load_records(records_dir)
-    return _write_text_atomic(
+    return write_text_atomic(
         Path(out_path), render(records, failed=records.failed, **render_kwargs)
     )

@@ -29,15 +29,14 @@ def record_path(out: str | os.PathLike, group: str, rid: str) -> Path:
     return Path(out) / group / f"{rid}.json"
 
 
-def write_json_atomic(path: str | os.PathLike, payload: Any) -> Path:
+def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
     """Write via a temp file in the same folder and rename, so a reader never sees half a file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(payload, fh, indent=1, sort_keys=False)
-            fh.write("\n")
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
@@ -45,6 +44,11 @@ def write_json_atomic(path: str | os.PathLike, payload: Any) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def write_json_atomic(path: str | os.PathLike, payload: Any) -> Path:
+    """A JSON file, written atomically."""
+    return write_text_atomic(path, json.dumps(payload, indent=1) + "\n")
 
 
 def read_record(path: str | os.PathLike) -> dict:

@@ -10,7 +10,7 @@ from ..types import HitlbenchError
 from .base import datasets
 from .photo import (
     Box,
-    PhotoDataset,
+    LocalPhotoDataset,
     PhotoItem,
     PhotoSet,
     checksum_files,
@@ -69,7 +69,7 @@ def object_boxes(coco: dict[str, Any], path: Path) -> dict[Any, list[tuple[Box, 
 
 
 @datasets.register("coco_boxes")
-class COCOBoxes(PhotoDataset):
+class COCOBoxes(LocalPhotoDataset):
     """A COCO JSON detection export (Lin et al. 2014 format) as images with one labeled box each.
 
     Reads `annotation_file` (default Roboflow's `_annotations.coco.json`) in `root`, images from
@@ -89,8 +89,9 @@ class COCOBoxes(PhotoDataset):
         holdout: float = 0.15,
         pool_size: int | None = None,
     ):
-        super().__init__(image_size=image_size, split=split, holdout=holdout, pool_size=pool_size)
-        self.root = root
+        super().__init__(
+            root=root, image_size=image_size, split=split, holdout=holdout, pool_size=pool_size
+        )
         self.annotation_file = annotation_file
         self.image_dir = image_dir
 

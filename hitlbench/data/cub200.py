@@ -10,7 +10,7 @@ import numpy as np
 from ..types import HitlbenchError
 from .base import datasets
 from .photo import (
-    PhotoDataset,
+    LocalPhotoDataset,
     PhotoItem,
     PhotoSet,
     checksum_files,
@@ -76,7 +76,7 @@ def official_test(path: Path, images: Table) -> np.ndarray | None:
 
 
 @datasets.register("cub200", "birds")
-class CUB200(PhotoDataset):
+class CUB200(LocalPhotoDataset):
     """CUB-200-2011: 11,788 photos of 200 bird species with one box each (Wah et al. 2011).
 
     The "Birds" dataset of Holmes et al. Reads the unpacked `CUB_200_2011` folder: images.txt,
@@ -84,17 +84,6 @@ class CUB200(PhotoDataset):
     height in pixels) and images/. `split: official` uses train_test_split.txt. `root` defaults
     to `$HITLBENCH_DATA/CUB_200_2011`; images are stretched to `image_size` squares.
     """
-
-    def __init__(
-        self,
-        root: str | None = None,
-        image_size: int = 224,
-        split: str = "holdout",
-        holdout: float = 0.15,
-        pool_size: int | None = None,
-    ):
-        super().__init__(image_size=image_size, split=split, holdout=holdout, pool_size=pool_size)
-        self.root = root
 
     def read(self) -> PhotoSet:
         root = data_root(self.root, "CUB_200_2011", "cub200", LAYOUT, URL)

@@ -9,7 +9,7 @@ from ..types import HitlbenchError
 from .base import datasets
 from .photo import (
     Box,
-    PhotoDataset,
+    LocalPhotoDataset,
     PhotoItem,
     PhotoSet,
     checksum_files,
@@ -46,7 +46,7 @@ def read_boxes(path: Path) -> dict[str, list[tuple[Box, str]]]:
 
 
 @datasets.register("imagefolder_boxes", "flowers17")
-class ImageFolderBoxes(PhotoDataset):
+class ImageFolderBoxes(LocalPhotoDataset):
     """Any ImageFolder (<root>/<class>/<image>) with object boxes in a CSV, e.g. 17 Flowers.
 
     The 17Flowers dataset of Holmes et al. (Nilsback & Zisserman 2006) has no box file of its
@@ -65,8 +65,9 @@ class ImageFolderBoxes(PhotoDataset):
         holdout: float = 0.15,
         pool_size: int | None = None,
     ):
-        super().__init__(image_size=image_size, split=split, holdout=holdout, pool_size=pool_size)
-        self.root = root
+        super().__init__(
+            root=root, image_size=image_size, split=split, holdout=holdout, pool_size=pool_size
+        )
         self.boxes_file = boxes_file
 
     def read(self) -> PhotoSet:

@@ -78,6 +78,21 @@ class PhotoDataset(Dataset):
         return load_photos(self.read(), image_size=self.image_size)
 
 
+class LocalPhotoDataset(PhotoDataset):
+    """A photo dataset read from a local folder `root` (None: the dataset's folder under $HITLBENCH_DATA)."""
+
+    def __init__(
+        self,
+        root: str | None = None,
+        image_size: int = 224,
+        split: str = "holdout",
+        holdout: float = 0.15,
+        pool_size: int | None = None,
+    ):
+        super().__init__(image_size=image_size, split=split, holdout=holdout, pool_size=pool_size)
+        self.root = root
+
+
 def _fmt(box: Iterable[float]) -> str:
     return "(" + ", ".join(f"{v:g}" for v in box) + ")"
 

@@ -11,7 +11,7 @@ from ..types import HitlbenchError
 from .base import datasets
 from .photo import (
     Box,
-    PhotoDataset,
+    LocalPhotoDataset,
     PhotoItem,
     PhotoSet,
     checksum_files,
@@ -74,7 +74,7 @@ def official_test(path: Path, relative: list[str]) -> np.ndarray | None:
 
 
 @datasets.register("stanford_dogs", "dogs")
-class StanfordDogs(PhotoDataset):
+class StanfordDogs(LocalPhotoDataset):
     """Stanford Dogs: 20,580 photos of 120 dog breeds with boxes (Khosla et al. 2011).
 
     The "Dog Breeds" dataset of Holmes et al. Reads Images/<synset-breed>/<file>.jpg and the
@@ -83,17 +83,6 @@ class StanfordDogs(PhotoDataset):
     part of the folder names. `split: official` uses test_list.mat (from lists.tar) when it is in
     the root. `root` defaults to `$HITLBENCH_DATA/stanford_dogs`.
     """
-
-    def __init__(
-        self,
-        root: str | None = None,
-        image_size: int = 224,
-        split: str = "holdout",
-        holdout: float = 0.15,
-        pool_size: int | None = None,
-    ):
-        super().__init__(image_size=image_size, split=split, holdout=holdout, pool_size=pool_size)
-        self.root = root
 
     def read(self) -> PhotoSet:
         root = data_root(self.root, "stanford_dogs", "stanford_dogs", LAYOUT, URL)

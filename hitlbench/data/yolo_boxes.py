@@ -11,7 +11,7 @@ from ..types import HitlbenchError
 from .base import datasets
 from .photo import (
     Box,
-    PhotoDataset,
+    LocalPhotoDataset,
     PhotoItem,
     PhotoSet,
     checksum_files,
@@ -81,7 +81,7 @@ def check_labels_have_images(label_dir: Path, images: list[Path]) -> None:
 
 
 @datasets.register("yolo_boxes", "asl_letters")
-class YOLOBoxes(PhotoDataset):
+class YOLOBoxes(LocalPhotoDataset):
     """A YOLO txt export as images with one labeled box each, e.g. Roboflow's ASL letters.
 
     The American Sign Language dataset of Holmes et al. (Roboflow public, 26 letters). Reads
@@ -90,17 +90,6 @@ class YOLOBoxes(PhotoDataset):
     is its largest box; images with an empty label file (background) are left out and counted in
     the provenance. `root` defaults to `$HITLBENCH_DATA/asl_letters`.
     """
-
-    def __init__(
-        self,
-        root: str | None = None,
-        image_size: int = 224,
-        split: str = "holdout",
-        holdout: float = 0.15,
-        pool_size: int | None = None,
-    ):
-        super().__init__(image_size=image_size, split=split, holdout=holdout, pool_size=pool_size)
-        self.root = root
 
     def read(self) -> PhotoSet:
         root = data_root(self.root, "asl_letters", "yolo_boxes", LAYOUT, URL)
