@@ -46,23 +46,28 @@ def _per_round(field: Callable[[Mapping[str, Any]], float]) -> Callable[[Sequenc
     return curve
 
 
-def _accuracy_vs_effort(runs: Sequence[Record]) -> Curve:
-    """Each seed's accuracy interpolated onto the union of effort points, from the latest start."""
-    seeds = [
-        (
-            np.array([row["effort_s_cum"] for row in r["rounds"]], dtype=float),
-            np.array([row["metrics"]["accuracy"] for row in r["rounds"]], dtype=float),
-        )
-        for r in runs
-        if r["rounds"]
-    ]
-    if not seeds:
-        return np.array([]), []
-    start = max(x[0] for x, _ in seeds)
-    grid = np.unique(np.concatenate([x for x, _ in seeds]))
-    grid = grid[grid >= start]
-    ys = np.array([np.interp(grid, x, y) for x, y in seeds])
-    return grid, [ys[:, j].tolist() for j in range(len(grid))]
+def _accuracy_vs(x_field: str) -> Callable[[Sequence[Record]], Curve]:
+    """Accuracy against a cumulative row field: each seed interpolated onto the union of x points,
+    from the latest start."""
+
+    def curve(runs: Sequence[Record]) -> Curve:
+        seeds = [
+            (
+                np.array([row[x_field] for row in r["rounds"]], dtype=float),
+                np.array([row["metrics"]["accuracy"] for row in r["rounds"]], dtype=float),
+            )
+            for r in runs
+            if r["rounds"]
+        ]
+        if not seeds:
+            return np.array([]), []
+        start = max(x[0] for x, _ in seeds)
+        grid = np.unique(np.concatenate([x for x, _ in seeds]))
+        grid = grid[grid >= start]
+        ys = np.array([np.interp(grid, x, y) for x, y in seeds])
+        return grid, [ys[:, j].tolist() for j in range(len(grid))]
+
+    return curve
 
 
 FIGURES: dict[str, tuple[Callable[[Sequence[Record]], Curve], str, str, bool]] = {
@@ -84,7 +89,18 @@ FIGURES: dict[str, tuple[Callable[[Sequence[Record]], Curve], str, str, bool]] =
         "cumulative corrections",
         False,
     ),
-    "accuracy_vs_effort": (_accuracy_vs_effort, "cumulative effort (s)", "holdout accuracy", True),
+    "accuracy_vs_effort": (
+        _accuracy_vs("effort_s_cum"),
+        "cumulative effort (s)",
+        "holdout accuracy",
+        True,
+    ),
+    "accuracy_vs_corrections": (  # Holmes et al. 2023's fourth figure
+        _accuracy_vs("corrections_cum"),
+        "cumulative corrections",
+        "holdout accuracy",
+        True,
+    ),
 }
 
 
@@ -148,7 +164,7 @@ def _figure(name: str, records: Sequence[Record], title: str, colors: Sequence[s
 
 
 def plot(records: Sequence[Record], out_dir: str | os.PathLike, *, title: str) -> list[Path]:
-    """Draw the four figures as PNG and SVG into `out_dir`; returns the written paths."""
+    """Draw every figure of FIGURES as PNG and SVG into `out_dir`; returns the written paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []

@@ -6,13 +6,14 @@ import numpy as np
 import pytest
 
 from hitlbench.leaderboard import ci_half_width
-from hitlbench.plots import FIGURES, _accuracy_vs_effort, _figure, plot
+from hitlbench.plots import FIGURES, _accuracy_vs, _figure, plot
 
 NAMES = [
     "accuracy_per_round",
     "corrections_per_round",
     "cumulative_corrections",
     "accuracy_vs_effort",
+    "accuracy_vs_corrections",
 ]
 COLORS = ["C0", "C1"]
 
@@ -52,7 +53,7 @@ def records():
     return runs + [make_record("ceiling", 0, accuracy=(0.93,), effort_s=(4000.0,))]
 
 
-def test_four_figures_as_png_and_svg(tmp_path, records):
+def test_every_figure_as_png_and_svg(tmp_path, records):
     paths = plot(records, tmp_path, title="smoke")
     assert [p.name for p in paths] == [f"{n}.{ext}" for n in NAMES for ext in ("png", "svg")]
     assert list(FIGURES) == NAMES
@@ -104,7 +105,7 @@ def test_effort_curves_are_interpolated_onto_a_common_grid():
         make_record("Random", 0, accuracy=(0.5, 0.7), effort_s=(100.0, 100.0)),  # x 100, 200
         make_record("Random", 1, accuracy=(0.6, 0.8), effort_s=(150.0, 150.0)),  # x 150, 300
     ]
-    x, values = _accuracy_vs_effort(runs)
+    x, values = _accuracy_vs("effort_s_cum")(runs)
     assert x.tolist() == [150.0, 200.0, 300.0]  # from the latest first point on
     # seed 0 holds 0.7 past its last point; seed 1 interpolates 0.6 -> 0.8 over 150..300
     assert values == [
