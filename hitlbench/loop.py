@@ -65,6 +65,32 @@ def _timed(times: dict[str, float], phase: str):
     times[phase] = round(time.perf_counter() - start, 4)
 
 
+class _GivenMasks:
+    """Region masks the person drew, batch by batch; all-False where they drew none."""
+
+    def __init__(self, shape: tuple[int, ...]):
+        self.shape = tuple(shape)
+        self.batches: list[tuple[int, dict[str, np.ndarray]]] = []
+
+    def add(self, n: int, masks: Mapping[str, np.ndarray]) -> None:
+        self.batches.append((n, dict(masks)))
+
+    def _stacked(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        masks = [m.get(name, np.zeros((n, *self.shape), bool)) for n, m in self.batches]
+        given = [np.full(n, name in m) for n, m in self.batches]
+        return np.concatenate(masks).astype(bool), np.concatenate(given)
+
+    def views(self, boxes: np.ndarray, size: tuple[int, int]) -> tuple[dict, dict]:
+        """(masks cropped with each image's training box, which images have one) by name."""
+        names = sorted({name for _, m in self.batches for name in m})
+        stacked = {name: self._stacked(name) for name in names}
+        masks = {
+            name: crop_resize(m[:, None].astype(np.float32), boxes, size)[:, 0] > 0.5
+            for name, (m, _) in stacked.items()
+        }
+        return masks, {name: given for name, (_, given) in stacked.items()}
+
+
 def _through(indices: np.ndarray, fn: Callable[[np.ndarray], np.ndarray]):
     """Positions into `indices` -> `fn` of the dataset indices there."""
     return lambda positions: fn(indices[positions])
@@ -115,6 +141,7 @@ def run_loop(
     labeled_idx = np.zeros(0, dtype=np.int64)
     labeled_y = np.zeros(0, dtype=np.int64)
     given_boxes = np.zeros((0, 4), dtype=np.float32)  # NaN rows: the person gave no box
+    given_masks = _GivenMasks(data.images.shape[2:])
     holdout_y = data.labels[split.holdout]
     rows: list[dict] = []
     corrections_cum, effort_s_cum = 0, 0.0
@@ -162,6 +189,7 @@ def run_loop(
         if review.boxes is not None:
             batch_boxes[:] = review.boxes
         given_boxes = np.concatenate([given_boxes, batch_boxes])
+        given_masks.add(len(items), review.masks)
         pool = np.delete(pool, positions)
         with _timed(times, "update"):
             parts.detector.learn(
@@ -177,6 +205,7 @@ def run_loop(
             images, predicted_boxes, _ = detect(labeled_idx)
             has_box = ~np.isnan(given_boxes).any(axis=1)
             train_boxes = np.where(has_box[:, None], given_boxes, predicted_boxes)
+            masks, has_mask = given_masks.views(train_boxes, size)
             labeled = LabeledView(
                 indices=labeled_idx,
                 labels=labeled_y,
@@ -184,6 +213,8 @@ def run_loop(
                 val_images=crop_resize(images, predicted_boxes, size),
                 raw=_through(labeled_idx, raw),
                 boxes=given_boxes,
+                masks=masks,
+                has_mask=has_mask,
             )
             report = parts.classifier.fit(labeled, feedback=parts.feedback, rng=rngs.fit)
         with _timed(times, "evaluate"):

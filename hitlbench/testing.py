@@ -151,14 +151,22 @@ def check_detector(detector: Detector) -> None:
 
 
 def check_feedback(fb: Feedback) -> None:
-    """Asks for known annotation kinds; its loss is None or a finite scalar."""
+    """Asks for known annotation kinds; its loss is None or a finite scalar that back-propagates."""
     wants = fb.wants(0, np.arange(4))
     assert isinstance(wants, frozenset) and all(isinstance(w, Want) for w in wants)
     net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 3))
     x, y = torch.rand(4, 1, 8, 8), torch.tensor([0, 1, 2, 0])
-    extras = {"mask_spurious": torch.zeros(4, 8, 8, dtype=torch.bool)}
-    loss = fb.loss(net, x, y, net(x), extras) if not fb.needs_cam else None
+    extras = {
+        "spurious": torch.zeros(4, 8, 8, dtype=torch.bool),
+        "object": torch.ones(4, 8, 8, dtype=torch.bool),
+    }
+    extras |= {f"has_{name}": torch.ones(4, dtype=torch.bool) for name in list(extras)}
+    maps = torch.rand(4, 8, 8, requires_grad=True) if fb.needs_cam else None
+    loss = fb.loss(net, x, y, net(x), extras, maps=maps)
     assert loss is None or (loss.ndim == 0 and torch.isfinite(loss))
+    if loss is not None and maps is not None:
+        loss.backward()
+        assert maps.grad is not None, "the loss must depend on the Grad-CAM maps"
 
 
 def check_dataset(dataset: Dataset) -> None:

@@ -38,12 +38,21 @@ class SpyCNN(SmallCNN):
         return super().fit(train, feedback=feedback, rng=rng)
 
 
-def run(every: bool):
+class MasksInRoundZero(LabelsOnly):
+    """Asks the person for object masks on the first batch only."""
+
+    def wants(self, round, items):
+        return frozenset({Want.MASK_OBJECT}) if round == 0 else frozenset()
+
+
+def run(every: bool, feedback=None):
     data = tiny_data(n=60)
     split = SplitData(data, pool=np.arange(40), holdout=np.arange(40, 60))
     clf = SpyCNN(width=2, hidden=4, max_epochs=1, min_epochs=0)
     clf.bind(data.task(), device="cpu", seed=0)
-    parts = Components(RandomSampler(), FixedBoxDetector(every), clf, PerfectOracle(), LabelsOnly())
+    parts = Components(
+        RandomSampler(), FixedBoxDetector(every), clf, PerfectOracle(), feedback or LabelsOnly()
+    )
     rngs = LoopRngs(*(np.random.default_rng(i) for i in range(3)))
     rows = run_loop(split, parts, LoopSettings(10, 2, seconds_table()), rngs)
     return data, clf.seen, rows
@@ -74,3 +83,11 @@ def test_bb1_uses_the_persons_boxes_for_round_zero_images_only():
     assert np.allclose(seen.images[10:], crops(data, later, PREDICTED))
     assert np.allclose(seen.val_images, crops(data, seen.indices, PREDICTED))
     assert "box_draw" not in rows[1]["effort"] and "box_correct" not in rows[1]["effort"]
+
+
+def test_masks_reach_the_classifier_for_the_images_they_were_drawn_on():
+    data, seen, rows = run(every=True, feedback=MasksInRoundZero())
+    assert rows[0]["effort"]["region_mask"] == 10 and "region_mask" not in rows[1]["effort"]
+    assert seen.has_mask["object"].tolist() == [True] * 10 + [False] * 10
+    assert seen.masks["object"].shape == (20, 8, 8)
+    assert seen.masks["object"][:10].all() and not seen.masks["object"][10:].any()

@@ -53,13 +53,23 @@ def test_effort_table_overrides_are_checked():
         seconds_table({"rating": -1})
 
 
-def test_perfect_oracle_refuses_annotations_it_cannot_give():
-    with pytest.raises(HitlbenchError, match="cannot provide mask_spurious"):
+def test_region_masks_cost_one_action_each_and_need_masks_in_the_data():
+    truth = Truth(labels=np.array([0, 1, 2]), masks={"spurious": np.zeros((3, 4, 4), bool)})
+    r = PerfectOracle().review(
+        np.arange(3),
+        truth=truth,
+        proposal=None,
+        wants=frozenset({Want.LABEL, Want.MASK_SPURIOUS}),
+        rng=np.random.default_rng(0),
+    )
+    assert r.effort.as_dict() == {"label_scratch": 3, "region_mask": 3}
+    assert set(r.masks) == {"spurious"}
+    with pytest.raises(HitlbenchError, match="object masks were asked for"):
         PerfectOracle().review(
-            np.arange(2),
-            truth=Truth(labels=np.array([0, 1])),
+            np.arange(3),
+            truth=truth,
             proposal=None,
-            wants=frozenset({Want.LABEL, Want.MASK_SPURIOUS}),
+            wants=frozenset({Want.LABEL, Want.MASK_OBJECT}),
             rng=np.random.default_rng(0),
         )
 

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..explain import gradcam_with_logits
 from ..types import FitReport, TaskInfo
 from .base import Classifier
 
@@ -102,7 +103,7 @@ class TorchImageClassifier(Classifier):
         tr, va = self._split(len(train), rng)
         x_tr, y_tr = self._tensor(train.images[tr]), self._tensor(train.labels[tr]).long()
         extras = {name: self._tensor(mask[tr]) for name, mask in train.masks.items()} | {
-            name: self._tensor(flag[tr]) for name, flag in train.has_mask.items()
+            f"has_{name}": self._tensor(flag[tr]) for name, flag in train.has_mask.items()
         }
         x_va, y_va = train.val_images[va], train.labels[va]
         optimizer = self.make_optimizer(self.net.parameters())
@@ -145,11 +146,16 @@ class TorchImageClassifier(Classifier):
         for start in range(0, len(x), self.recipe.batch_size):
             idx = order[start : start + self.recipe.batch_size]
             xb = self.preprocess(x[idx])
-            logits = self.net(xb)
+            maps = None
+            if feedback.needs_cam:  # one forward pass gives the logits and a differentiable map
+                maps, logits = gradcam_with_logits(
+                    self.net, self.cam_layer, xb, y[idx], create_graph=True
+                )
+            else:
+                logits = self.net(xb)
             loss = F.cross_entropy(logits, y[idx])
-            extra = feedback.loss(
-                self.net, xb, y[idx], logits, {k: v[idx] for k, v in extras.items()}
-            )
+            batch_extras = {k: v[idx] for k, v in extras.items()}
+            extra = feedback.loss(self.net, xb, y[idx], logits, batch_extras, maps=maps)
             if extra is not None:
                 loss = loss + extra
             optimizer.zero_grad(set_to_none=True)

@@ -3,6 +3,7 @@
 from . import (  # noqa: F401
     coco_boxes,
     cub200,
+    decoy_fmnist,
     digits,
     fmnist,
     fmnist_clutter,

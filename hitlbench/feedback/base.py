@@ -30,8 +30,15 @@ class Feedback(Component, ABC):
         y: torch.Tensor,
         logits: torch.Tensor,
         extras: Mapping[str, torch.Tensor],
+        *,
+        maps: torch.Tensor | None = None,
     ) -> torch.Tensor | None:
-        """A term added to the cross-entropy for a minibatch, or None for none."""
+        """A term added to the cross-entropy for a minibatch, or None for none.
+
+        `extras`: the person's masks by name ([B, H, W] bool) and `has_<name>` ([B] bool: which
+        images have one); `maps`: the differentiable Grad-CAM of the true class, [B, H, W], given
+        when `needs_cam`.
+        """
         return None
 
 

@@ -67,6 +67,21 @@ def box_review(
     return boxes, Effort({Action.BOX_DRAW: int(missing.sum()), Action.BOX_CORRECT: int(fix.sum())})
 
 
+MASK_OF_WANT = {Want.MASK_SPURIOUS: "spurious", Want.MASK_OBJECT: "object"}
+
+
+def mask_review(truth: Truth, wants: frozenset[Want]) -> tuple[dict[str, np.ndarray], Effort]:
+    """The region masks asked for, drawn by the person: one `region_mask` action per mask."""
+    masks, effort = {}, Effort()
+    for want, name in MASK_OF_WANT.items():
+        if want in wants:
+            if name not in truth.masks:
+                raise HitlbenchError(f"{name} masks were asked for, but the dataset has none")
+            masks[name] = np.asarray(truth.masks[name], bool).copy()
+            effort.add(Action.REGION_MASK, len(masks[name]))
+    return masks, effort
+
+
 def refuse_unsupported(oracle: Oracle, wants: frozenset[Want], supported: frozenset[Want]) -> None:
     """Raise a clear error when the loop asks for annotations this oracle cannot give."""
     missing = set(wants) - set(supported) - {Want.LABEL}

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from ..types import HitlbenchError, Review, Want
-from .base import Oracle, box_review, label_review, oracles, refuse_unsupported
+from .base import (
+    MASK_OF_WANT,
+    Oracle,
+    box_review,
+    label_review,
+    mask_review,
+    oracles,
+    refuse_unsupported,
+)
 
 
 @oracles.register("perfect", "ground_truth")
@@ -12,6 +20,7 @@ class PerfectOracle(Oracle):
 
     Boxes, when asked for: drawn where none was proposed, corrected where the proposed box's IoU
     with the object is below `box_tolerance` (0.7, the usual "good box" threshold), else accepted.
+    Region masks (spurious or object, Hagos et al. 2024), when asked for: the true masks.
     """
 
     def __init__(self, box_tolerance: float = 0.7):
@@ -20,7 +29,7 @@ class PerfectOracle(Oracle):
         self.box_tolerance = box_tolerance
 
     def review(self, items, *, truth, proposal, proposed_boxes=None, wants, rng):
-        refuse_unsupported(self, wants, frozenset({Want.BOX}))
+        refuse_unsupported(self, wants, frozenset({Want.BOX, *MASK_OF_WANT}))
         labels = truth.labels.copy()
         corrections, drawn, effort = label_review(labels, proposal)
         boxes = None
@@ -29,6 +38,12 @@ class PerfectOracle(Oracle):
                 raise HitlbenchError("boxes were asked for, but the dataset has no true boxes")
             boxes, box_effort = box_review(truth.boxes, proposed_boxes, self.box_tolerance)
             effort = effort + box_effort
+        masks, mask_effort = mask_review(truth, wants)
         return Review(
-            labels=labels, corrections=corrections, labels_drawn=drawn, effort=effort, boxes=boxes
+            labels=labels,
+            corrections=corrections,
+            labels_drawn=drawn,
+            effort=effort + mask_effort,
+            boxes=boxes,
+            masks=masks,
         )

@@ -1,0 +1,104 @@
+import pytest
+import torch
+
+from hitlbench.classifiers.small_cnn import SmallCNNNet
+from hitlbench.explain import gradcam, gradcam_with_logits, normalize
+
+LAYER = "features.act3"
+
+
+@pytest.fixture
+def net_and_batch():
+    torch.manual_seed(0)
+    net = SmallCNNNet(1, (28, 28), 10, 8, 16).eval()
+    x = torch.randn(4, 1, 28, 28)
+    target = torch.tensor([0, 3, 7, 9])
+    return net, x, target
+
+
+def test_gradcam_matches_captum(net_and_batch):
+    captum_attr = pytest.importorskip("captum.attr")
+    net, x, target = net_and_batch
+    maps, logits = gradcam_with_logits(net, LAYER, x, target)
+    attr = captum_attr.LayerGradCam(net, net.features.act3).attribute(
+        x, target=target, relu_attributions=True
+    )
+    ref = captum_attr.LayerAttribution.interpolate(attr, (28, 28), interpolate_mode="bilinear")
+    assert maps.shape == (4, 28, 28)
+    assert ref.abs().max() > 0
+    assert torch.allclose(maps, ref[:, 0], atol=1e-6 * ref.abs().max().item(), rtol=1e-5)
+    assert torch.allclose(logits, net(x))
+    # no upsampling: the [N, h, w] map of the 7x7 layer
+    small = gradcam(net, LAYER, x, target, upsample=False)
+    assert torch.allclose(small, attr[:, 0], atol=1e-6 * attr.abs().max().item(), rtol=1e-5)
+    # the gradients came from autograd.grad: no parameter .grad was written
+    assert all(p.grad is None for p in net.parameters())
+
+
+def _loss(net, x, target, create_graph):
+    # an RRR-GC-like masked squared penalty (Hagos et al. 2024, Eq. 2)
+    mask = torch.zeros(1, 28, 28)
+    mask[:, :14] = 1.0
+    maps = gradcam(net, LAYER, x, target, create_graph=create_graph)
+    return ((mask * normalize(maps, "sum")) ** 2).sum()
+
+
+def test_gradcam_is_differentiable_through_channel_weights(net_and_batch):
+    net, x, target = net_and_batch
+    conv1, fc2 = net.features.conv1.weight, net.head.fc2.weight
+    # head.fc2 reaches the map only through alpha = mean dY/dA (second-order path)
+    g_conv1, g_fc2 = torch.autograd.grad(_loss(net, x, target, True), (conv1, fc2))
+    assert g_conv1.abs().sum() > 0
+    assert g_fc2.abs().sum() > 0
+    # a detached Grad-CAM (alpha a constant) still reaches conv1 through A, but not fc2
+    g_conv1_d, g_fc2_d = torch.autograd.grad(
+        _loss(net, x, target, False), (conv1, fc2), allow_unused=True
+    )
+    assert g_conv1_d.abs().sum() > 0
+    assert g_fc2_d is None or g_fc2_d.abs().sum() == 0
+    # the head is ReLU/linear, so dY/dA depends only on head weights (ReLU' is piecewise
+    # constant): alpha adds nothing to conv1's gradient, and fc1 too gets gradient only via alpha
+    assert torch.allclose(g_conv1, g_conv1_d)
+    fc1 = net.head.fc1.weight
+    (g_fc1,) = torch.autograd.grad(_loss(net, x, target, True), fc1)
+    (g_fc1_d,) = torch.autograd.grad(_loss(net, x, target, False), fc1, allow_unused=True)
+    assert g_fc1.abs().sum() > 0
+    assert g_fc1_d is None or g_fc1_d.abs().sum() == 0
+
+
+def test_normalize_known_answers():
+    m = torch.tensor([[[0.0, 1.0], [2.0, 1.0]], [[0.0, 0.0], [0.0, 0.0]]])
+    out = normalize(m, "max")
+    assert torch.allclose(out[0], torch.tensor([[0.0, 0.5], [1.0, 0.5]]))
+    out = normalize(m, "sum")
+    assert torch.allclose(out[0], torch.tensor([[0.0, 0.25], [0.5, 0.25]]))
+    out = normalize(m, "softmax")
+    e = torch.exp(torch.tensor([0.0, 1.0, 2.0, 1.0]))
+    assert torch.allclose(out[0].flatten(), e / e.sum())
+    assert torch.allclose(out[1], torch.full((2, 2), 0.25))
+    for how in ("max", "sum"):
+        out = normalize(m, how)
+        assert torch.isfinite(out).all()
+        assert torch.equal(out[1], torch.zeros(2, 2))
+    with pytest.raises(ValueError):
+        normalize(m, "l2")
+
+
+def test_hook_is_removed_even_on_error(net_and_batch):
+    net, x, target = net_and_batch
+    layer = net.get_submodule(LAYER)
+    gradcam(net, LAYER, x, target)
+    assert len(layer._forward_hooks) == 0
+    with pytest.raises((IndexError, RuntimeError)):
+        gradcam(net, LAYER, x, torch.tensor([0, 1, 2, 10]))  # class 10 of 10
+    assert len(layer._forward_hooks) == 0
+
+
+def test_gradcam_works_under_no_grad_and_frozen_weights(net_and_batch):
+    net, x, target = net_and_batch
+    ref = gradcam(net, LAYER, x, target)
+    for p in net.parameters():
+        p.requires_grad_(False)
+    with torch.no_grad():
+        maps = gradcam(net, LAYER, x, target)
+    assert torch.allclose(maps, ref)
