@@ -12,11 +12,11 @@ import numpy as np
 
 from .classifiers.base import Classifier
 from .crops import crop_resize
-from .data.base import SplitData
+from .data.base import ImageData, SplitData
 from .detectors.base import Detector, whole_image_boxes
 from .effort import to_seconds
 from .feedback.base import Feedback
-from .metrics import accuracy, box_metrics, macro_f1
+from .metrics import accuracy, box_metrics, explanation_metrics, macro_f1
 from .oracles.base import Oracle
 from .samplers.base import Sampler
 from .types import (
@@ -84,11 +84,37 @@ class _GivenMasks:
         """(masks cropped with each image's training box, which images have one) by name."""
         names = sorted({name for _, m in self.batches for name in m})
         stacked = {name: self._stacked(name) for name in names}
-        masks = {
-            name: crop_resize(m[:, None].astype(np.float32), boxes, size)[:, 0] > 0.5
-            for name, (m, _) in stacked.items()
-        }
+        masks = {name: _crop_masks(m, boxes, size) for name, (m, _) in stacked.items()}
         return masks, {name: given for name, (_, given) in stacked.items()}
+
+
+def _crop_masks(masks: np.ndarray, boxes: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    return crop_resize(masks[:, None].astype(np.float32), boxes, size)[:, 0] > 0.5
+
+
+def holdout_metrics(
+    classifier: Classifier,
+    data: ImageData,
+    holdout: np.ndarray,
+    images: np.ndarray,
+    boxes: np.ndarray,
+    size: tuple[int, int],
+) -> dict[str, float]:
+    """Accuracy and macro-F1 on the holdout cropped with predicted boxes; where the data allows,
+    accuracy on the same items without their decoy, and how well Grad-CAM matches each mask."""
+    truth = data.labels[holdout]
+    crops = crop_resize(images, boxes, size)
+    predicted = classifier.predict(crops)
+    metrics = {"accuracy": accuracy(truth, predicted), "macro_f1": macro_f1(truth, predicted)}
+    if data.clean_images is not None:  # the shortcut's cost
+        clean = data.clean_images[holdout].astype(np.float32) / 255.0
+        metrics["accuracy_clean"] = accuracy(
+            truth, classifier.predict(crop_resize(clean, boxes, size))
+        )
+    if data.masks and (maps := classifier.explain(crops)) is not None:
+        masks = {name: _crop_masks(m[holdout], boxes, size) for name, m in data.masks.items()}
+        metrics.update(explanation_metrics(maps, masks))
+    return metrics
 
 
 def _through(indices: np.ndarray, fn: Callable[[np.ndarray], np.ndarray]):
@@ -142,7 +168,6 @@ def run_loop(
     labeled_y = np.zeros(0, dtype=np.int64)
     given_boxes = np.zeros((0, 4), dtype=np.float32)  # NaN rows: the person gave no box
     given_masks = _GivenMasks(data.images.shape[2:])
-    holdout_y = data.labels[split.holdout]
     rows: list[dict] = []
     corrections_cum, effort_s_cum = 0, 0.0
     round_index = 0
@@ -219,11 +244,7 @@ def run_loop(
             report = parts.classifier.fit(labeled, feedback=parts.feedback, rng=rngs.fit)
         with _timed(times, "evaluate"):
             images, boxes, fallback = detect(split.holdout)
-            predicted = parts.classifier.predict(crop_resize(images, boxes, size))
-            metrics = {
-                "accuracy": accuracy(holdout_y, predicted),
-                "macro_f1": macro_f1(holdout_y, predicted),
-            }
+            metrics = holdout_metrics(parts.classifier, data, split.holdout, images, boxes, size)
             if data.boxes is not None:
                 metrics.update(box_metrics(boxes, fallback, data.boxes[split.holdout], images))
         effort = Effort(review.effort).as_dict()

@@ -69,3 +69,33 @@ def box_metrics(
         "iou_whole_image": float(box_iou(whole, true).mean()),
         "fallback_rate": float(np.mean(fallback)),
     }
+
+
+CAM_THRESHOLD = 0.5  # of the per-image max: the explanation's region for dice
+
+
+def explanation_metrics(maps: np.ndarray, masks: dict[str, np.ndarray]) -> dict[str, float]:
+    """Dice of the thresholded Grad-CAM with each mask, the map's mass inside each mask, and the
+    share of all-zero maps (Hagos et al. 2024's dice; the mass share needs no threshold).
+
+    Maps are normalised by their maximum and thresholded at CAM_THRESHOLD; an all-zero map has an
+    empty region and no mass, so it scores 0 on every mask.
+    """
+    maps = np.asarray(maps, np.float64)
+    peak = maps.reshape(len(maps), -1).max(axis=1)
+    zero = peak <= 1e-12
+    region = maps >= CAM_THRESHOLD * np.where(zero, np.inf, peak)[:, None, None]
+    mass = maps.clip(min=0).reshape(len(maps), -1).sum(axis=1)
+    out = {"zero_map_rate": float(zero.mean())}
+    for name, mask in masks.items():
+        mask = np.asarray(mask, bool)
+        both = (region & mask).reshape(len(maps), -1).sum(axis=1)
+        sizes = region.reshape(len(maps), -1).sum(axis=1) + mask.reshape(len(maps), -1).sum(axis=1)
+        out[f"dice_{name}"] = float(
+            np.mean(np.divide(2.0 * both, sizes, out=np.zeros(len(maps)), where=sizes > 0))
+        )
+        inside = (maps.clip(min=0) * mask).reshape(len(maps), -1).sum(axis=1)
+        out[f"cam_share_{name}"] = float(
+            np.mean(np.divide(inside, mass, out=np.zeros(len(maps)), where=mass > 0))
+        )
+    return out

@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 from sklearn.metrics import f1_score
 
@@ -20,3 +21,17 @@ def test_aulc_is_a_step_function_up_to_the_budget():
 def test_effort_to_reach_first_crossing_or_none():
     assert effort_to_reach([10, 20, 30], [0.6, 0.75, 0.7], 0.7) == 20
     assert effort_to_reach([10, 20], [0.6, 0.65], 0.7) is None
+
+
+def test_explanation_metrics_known_values():
+    from hitlbench.metrics import explanation_metrics
+
+    maps = np.zeros((2, 4, 4))
+    maps[0, :2, :2] = 1.0  # image 0: all mass on the top-left square
+    spurious = np.zeros((2, 4, 4), bool)
+    spurious[:, :2, :2] = True
+    got = explanation_metrics(maps, {"spurious": spurious, "object": ~spurious})
+    assert got["zero_map_rate"] == 0.5  # image 1's map is all zero
+    assert got["dice_spurious"] == pytest.approx((1.0 + 0.0) / 2)
+    assert got["cam_share_spurious"] == pytest.approx((1.0 + 0.0) / 2)
+    assert got["dice_object"] == 0.0 and got["cam_share_object"] == 0.0

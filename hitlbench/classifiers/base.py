@@ -39,6 +39,10 @@ class Classifier(Component, ABC):
     def predict(self, images: np.ndarray) -> np.ndarray:
         return self.predict_proba(images).argmax(axis=1)
 
+    def explain(self, images: np.ndarray) -> np.ndarray | None:
+        """Grad-CAM maps [N, H, W] of the predicted class, or None without a `cam_layer`."""
+        return None
+
 
 classifiers: Registry[Classifier] = Registry(
     "classifier", Classifier, group="hitlbench.classifiers"

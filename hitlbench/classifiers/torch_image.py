@@ -10,7 +10,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..explain import gradcam_with_logits
+from ..explain import gradcam, gradcam_with_logits
 from ..types import FitReport, TaskInfo
 from .base import Classifier
 
@@ -162,6 +162,18 @@ class TorchImageClassifier(Classifier):
             loss.backward()
             optimizer.step()
             schedule.step()
+
+    def explain(self, images):
+        if self.cam_layer is None:
+            return None
+        self.net.eval()
+        out = []
+        for start in range(0, len(images), PREDICT_BATCH):
+            xb = self.preprocess(self._tensor(images[start : start + PREDICT_BATCH]))
+            with torch.no_grad():
+                target = self.net(xb).argmax(dim=1)
+            out.append(gradcam(self.net, self.cam_layer, xb, target).detach().cpu().numpy())
+        return np.concatenate(out) if out else np.zeros((0, *images.shape[2:]), np.float32)
 
     def predict_proba(self, images):
         self.net.eval()

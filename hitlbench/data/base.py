@@ -24,6 +24,7 @@ class ImageData:
     boxes: np.ndarray | None = None  # float32 [N, 4] xyxy pixels of the object
     masks: dict[str, np.ndarray] = field(default_factory=dict)  # name -> bool [N, H, W]
     official_test: np.ndarray | None = None  # bool [N]: the dataset's own test split
+    clean_images: np.ndarray | None = None  # the same items without their decoy, where known
     provenance: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self):

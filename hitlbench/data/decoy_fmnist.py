@@ -142,6 +142,7 @@ class _DecoyFashionMNIST(Dataset):
             class_names=base.class_names,
             masks={"object": arrays["object"], "spurious": arrays["spurious"]},
             official_test=base.official_test,
+            clean_images=None if self.clean else base.images,
             provenance={**base.provenance, "derived": f"{self.registered_name} {params}"},
         )
 
