@@ -232,11 +232,11 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
 
 def cmd_plot(args: argparse.Namespace) -> int:
     from . import leaderboard, plots
-    from .suites import find_suite, load_suite
+    from .suites import load_suite
 
     targets = args.targets
     if len(targets) == 1 and not targets[0].endswith(".json") and not Path(targets[0]).is_dir():
-        suite = load_suite(find_suite(targets[0]))
+        suite = load_suite(targets[0])
         sources, title = [RECORDS_ROOT / suite.name], suite.name
         out = Path(args.out or Path("leaderboards") / "figures" / suite.name)
     else:

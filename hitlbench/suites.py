@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import itertools
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -211,7 +211,3 @@ def load_suite(name_or_path: str | Path) -> Suite:
     except yaml.YAMLError as exc:
         raise HitlbenchError(f"{path}: not valid YAML ({exc})") from exc
     return parse_suite(doc, path.stem)
-
-
-def method_names(cells: Iterable[Cell]) -> list[str]:
-    return sorted({c.method for c in cells})

@@ -56,9 +56,6 @@ class Effort(dict):
             total.add(key, value)
         return total
 
-    def total(self) -> int:
-        return sum(self.values())
-
     def as_dict(self) -> dict[str, int]:
         """Plain dict with keys in the vocabulary's order, for records."""
         return {a.value: self[a.value] for a in Action if a.value in self}
