@@ -56,19 +56,27 @@ def read_record(path: str | os.PathLike) -> dict:
         return json.load(fh)
 
 
+def _git(root: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["git", "-C", str(root), *args], capture_output=True, text=True, timeout=10
+    )
+
+
 def git_hash() -> str | None:
-    """The commit of the hitlbench checkout (suffixed -dirty with uncommitted changes), if any."""
+    """The commit of the hitlbench checkout, suffixed -dirty when the code that decides results
+    (the package and pyproject.toml) has uncommitted changes; records and leaderboards that a
+    run itself writes do not count."""
     root = Path(__file__).resolve().parent.parent
     if not (root / ".git").exists():
         return None
     try:
-        out = subprocess.run(
-            ["git", "-C", str(root), "describe", "--always", "--dirty", "--abbrev=40"],
-            capture_output=True, text=True, check=True, timeout=10,
-        )  # fmt: skip
+        head = _git(root, "rev-parse", "HEAD")
+        changed = _git(root, "diff", "--quiet", "HEAD", "--", "hitlbench", "pyproject.toml")
     except (OSError, subprocess.SubprocessError):
         return None
-    return out.stdout.strip() or None
+    if head.returncode != 0 or not head.stdout.strip():
+        return None
+    return head.stdout.strip() + ("-dirty" if changed.returncode == 1 else "")
 
 
 def environment(device: str) -> dict[str, Any]:
