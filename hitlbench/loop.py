@@ -70,14 +70,15 @@ class _GivenMasks:
 
     def __init__(self, shape: tuple[int, ...]):
         self.shape = tuple(shape)
-        self.batches: list[tuple[int, dict[str, np.ndarray]]] = []
+        self.batches: list[tuple[np.ndarray, dict[str, np.ndarray]]] = []
 
-    def add(self, n: int, masks: Mapping[str, np.ndarray]) -> None:
-        self.batches.append((n, dict(masks)))
+    def add(self, asked: np.ndarray, masks: Mapping[str, np.ndarray]) -> None:
+        """A batch's masks by name; `asked` ([N] bool) marks the items the person was asked about."""
+        self.batches.append((np.asarray(asked, bool), dict(masks)))
 
     def _stacked(self, name: str) -> tuple[np.ndarray, np.ndarray]:
-        masks = [m.get(name, np.zeros((n, *self.shape), bool)) for n, m in self.batches]
-        given = [np.full(n, name in m) for n, m in self.batches]
+        masks = [m.get(name, np.zeros((len(a), *self.shape), bool)) for a, m in self.batches]
+        given = [a & (name in m) for a, m in self.batches]
         return np.concatenate(masks).astype(bool), np.concatenate(given)
 
     def views(self, boxes: np.ndarray, size: tuple[int, int]) -> tuple[dict, dict]:
@@ -194,10 +195,12 @@ def run_loop(
             | parts.feedback.wants(round_index, items)
             | parts.detector.wants(round_index, items)
         )
+        mask_asked = parts.feedback.mask_items(round_index, items)
         truth = Truth(
             labels=data.labels[items],
             boxes=None if data.boxes is None else data.boxes[items],
             masks={name: mask[items] for name, mask in data.masks.items()},
+            mask_asked=mask_asked,
         )
         with _timed(times, "review"):
             review = parts.oracle.review(
@@ -214,7 +217,7 @@ def run_loop(
         if review.boxes is not None:
             batch_boxes[:] = review.boxes
         given_boxes = np.concatenate([given_boxes, batch_boxes])
-        given_masks.add(len(items), review.masks)
+        given_masks.add(mask_asked, review.masks)
         pool = np.delete(pool, positions)
         with _timed(times, "update"):
             parts.detector.learn(

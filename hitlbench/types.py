@@ -85,6 +85,7 @@ class Truth:
     labels: np.ndarray
     boxes: np.ndarray | None = None  # [N, 4] xyxy pixels
     masks: Mapping[str, np.ndarray] = field(default_factory=dict)  # name -> [N, H, W] bool
+    mask_asked: np.ndarray | None = None  # [N] bool: the items to mark (None: every item)
 
 
 @dataclass(frozen=True)

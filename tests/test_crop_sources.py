@@ -45,6 +45,16 @@ class MasksInRoundZero(LabelsOnly):
         return frozenset({Want.MASK_OBJECT}) if round == 0 else frozenset()
 
 
+class MasksOnEvenItems(LabelsOnly):
+    """Asks for object masks on every batch, but only on items with an even index."""
+
+    def wants(self, round, items):
+        return frozenset({Want.MASK_OBJECT})
+
+    def mask_items(self, round, items):
+        return items % 2 == 0
+
+
 def run(every: bool, feedback=None):
     data = tiny_data(n=60)
     split = SplitData(data, pool=np.arange(40), holdout=np.arange(40, 60))
@@ -91,3 +101,11 @@ def test_masks_reach_the_classifier_for_the_images_they_were_drawn_on():
     assert seen.has_mask["object"].tolist() == [True] * 10 + [False] * 10
     assert seen.masks["object"].shape == (20, 8, 8)
     assert seen.masks["object"][:10].all() and not seen.masks["object"][10:].any()
+
+
+def test_masks_on_part_of_a_batch_cost_only_what_was_drawn():
+    data, seen, rows = run(every=True, feedback=MasksOnEvenItems())
+    even = seen.indices % 2 == 0
+    assert sum(r["effort"].get("region_mask", 0) for r in rows) == int(even.sum())
+    assert seen.has_mask["object"].tolist() == even.tolist()
+    assert seen.masks["object"][even].all() and not seen.masks["object"][~even].any()

@@ -69,3 +69,14 @@ def test_a_classifier_trains_with_the_loss_and_it_moves_the_weights():
         clf.fit(view, feedback=RRRGradCAM(cam_weight=weight), rng=np.random.default_rng(0))
         finals.append(clf.net.features.conv1.weight.detach().clone())
     assert not torch.equal(finals[0], finals[1])  # the explanation term changed the training
+
+
+def test_mask_fraction_picks_a_stable_spread_out_share_of_items():
+    fb = RRRGradCAM(mask_fraction=0.1)
+    items = np.random.default_rng(0).permutation(20_000)
+    chosen = fb.mask_items(0, items)
+    assert 0.09 < chosen.mean() < 0.11
+    assert np.array_equal(fb.mask_items(3, items[::-1]), chosen[::-1])  # order does not matter
+    assert RRRGradCAM().mask_items(0, items).all()
+    with pytest.raises(ValueError, match="mask_fraction"):
+        RRRGradCAM(mask_fraction=0.0)

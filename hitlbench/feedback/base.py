@@ -23,6 +23,10 @@ class Feedback(Component, ABC):
         """Extra annotations needed for this batch (labels are always given)."""
         return frozenset()
 
+    def mask_items(self, round: int, items: np.ndarray) -> np.ndarray:
+        """[len(items)] bool: which of the batch's items the person marks, when masks are wanted."""
+        return np.ones(len(items), bool)
+
     def loss(
         self,
         model: torch.nn.Module,

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..explain import normalize
 from ..types import Want
 from .base import Feedback, feedback
 
 REGIONS = ("spurious", "missing")
 MISSING_FORMS = ("complement", "inside")
+HASH_MULTIPLIER = np.uint64(2654435761)  # Knuth's multiplicative hash: a spread-out item subset
 
 
 @feedback.register("rrr_gradcam", "rrr")
@@ -20,7 +23,9 @@ class RRRGradCAM(Feedback):
     penalises the map outside the object (a superset of the spurious region), `inside` rewards
     the map's share inside the object (HINT-like: the loss is 1 minus that share). `norm` is the
     per-image normalisation the paper leaves undefined: `max`, `sum` or `softmax`. The Grad-CAM
-    is of the true class; only images with a mask contribute.
+    is of the true class; only images with a mask contribute. `mask_fraction` < 1 asks for
+    masks on that share of the labeled items only (the same items whatever the order), to weigh
+    explanation feedback against its annotation budget.
     """
 
     needs_cam = True
@@ -32,6 +37,7 @@ class RRRGradCAM(Feedback):
         norm: str = "sum",
         cam_weight: float = 1.0,
         weight_decay: float = 0.0,
+        mask_fraction: float = 1.0,
     ):
         if region not in REGIONS:
             raise ValueError(f"region must be one of {', '.join(REGIONS)}, got {region!r}")
@@ -43,11 +49,14 @@ class RRRGradCAM(Feedback):
             raise ValueError(f"norm must be max, sum or softmax, got {norm!r}")
         if cam_weight < 0 or weight_decay < 0:
             raise ValueError("cam_weight and weight_decay must be >= 0")
+        if not 0.0 < mask_fraction <= 1.0:
+            raise ValueError(f"mask_fraction must be in (0, 1], got {mask_fraction}")
         self.region = region
         self.missing_form = missing_form
         self.norm = norm
         self.cam_weight = cam_weight
         self.weight_decay = weight_decay
+        self.mask_fraction = mask_fraction
 
     @property
     def mask_name(self) -> str:
@@ -55,6 +64,12 @@ class RRRGradCAM(Feedback):
 
     def wants(self, round, items):
         return frozenset({Want.MASK_SPURIOUS if self.region == "spurious" else Want.MASK_OBJECT})
+
+    def mask_items(self, round, items):
+        if self.mask_fraction >= 1.0:
+            return np.ones(len(items), bool)
+        hashed = (np.asarray(items, np.uint64) * HASH_MULTIPLIER) % np.uint64(2**32)
+        return hashed < np.uint64(self.mask_fraction * 2**32)
 
     def loss(self, model, x, y, logits, extras, *, maps=None):
         if maps is None:

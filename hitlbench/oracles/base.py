@@ -71,14 +71,21 @@ MASK_OF_WANT = {Want.MASK_SPURIOUS: "spurious", Want.MASK_OBJECT: "object"}
 
 
 def mask_review(truth: Truth, wants: frozenset[Want]) -> tuple[dict[str, np.ndarray], Effort]:
-    """The region masks asked for, drawn by the person: one `region_mask` action per mask."""
+    """The region masks asked for, drawn by the person: one `region_mask` action per mask.
+
+    Items outside `truth.mask_asked` get an empty mask and cost nothing.
+    """
     masks, effort = {}, Effort()
     for want, name in MASK_OF_WANT.items():
         if want in wants:
             if name not in truth.masks:
                 raise HitlbenchError(f"{name} masks were asked for, but the dataset has none")
             masks[name] = np.asarray(truth.masks[name], bool).copy()
-            effort.add(Action.REGION_MASK, len(masks[name]))
+            asked = np.ones(len(masks[name]), bool)
+            if truth.mask_asked is not None:
+                asked = np.asarray(truth.mask_asked, bool)
+            masks[name][~asked] = False
+            effort.add(Action.REGION_MASK, int(asked.sum()))
     return masks, effort
 
 
