@@ -224,6 +224,7 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
         baseline=suite.baseline,
         metrics=list(options.get("metrics", LEADERBOARD_METRICS)),
         pivot=options.get("pivot"),
+        quoted=options.get("quoted"),
         notes=options.get("notes"),
     )
     print(f"leaderboard: {path}")

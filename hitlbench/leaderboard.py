@@ -244,6 +244,45 @@ class Column:
     runs: Mapping[str, Sequence[Mapping[str, Any]]]
 
 
+@dataclass(frozen=True)
+class Quoted:
+    """A column of published numbers beside a metric (a paper's table), by method, as given."""
+
+    header: str
+    values: Mapping[str, float]
+
+    def cells(self, methods: Sequence[str]) -> list[str]:
+        return [format(self.values[m], "g") if m in self.values else DASH for m in methods]
+
+
+def _quoted_columns(
+    quoted: Mapping[str, Any] | None, setting: Mapping[str, Any], metrics: Sequence[str]
+) -> dict[str, Quoted]:
+    """The published values that apply to `setting`, one column per metric that has any.
+
+    `quoted`: {"source": name, "rows": [{"setting": {...}, "method": m, "values": {metric: v}}]};
+    a row applies when its setting is part of the table's setting.
+    """
+    if not quoted:
+        return {}
+    try:
+        source, rows = str(quoted["source"]), list(quoted["rows"])
+        values: dict[str, dict[str, float]] = defaultdict(dict)
+        for row in rows:
+            if all(setting.get(k) == v for k, v in dict(row.get("setting") or {}).items()):
+                for metric, value in dict(row["values"]).items():
+                    values[metric][str(row["method"])] = float(value)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise LeaderboardError(
+            "quoted needs 'source' and 'rows' of {setting, method, values: {metric: number}}, "
+            f"got {quoted!r}"
+        ) from exc
+    unknown = sorted(set(values) - set(metrics))
+    if unknown:
+        raise LeaderboardError(f"quoted values for metrics not in the table: {', '.join(unknown)}")
+    return {m: Quoted(f"{m} ({source})", values[m]) for m in metrics if m in values}
+
+
 def _method_cells(column: Column, methods: Sequence[str], baseline: str) -> list[str]:
     """The column's cells for the methods: bold for the best printed mean, † against baseline."""
     found = {m: _stat(column.runs.get(m, []), column.metric) for m in methods}
@@ -283,16 +322,25 @@ def _label_everything_cell(column: Column) -> str:
 
 
 def _table(
-    columns: Sequence[Column], methods: Sequence[str], baseline: str, counts: bool
+    columns: Sequence[Column | Quoted], methods: Sequence[str], baseline: str, counts: bool
 ) -> list[str]:
     """Method rows, then the reference rows, as github markdown lines plus the legend."""
-    by_column = [_method_cells(c, methods, baseline) for c in columns]
+
+    def cells(c: Column | Quoted) -> list[str]:
+        if isinstance(c, Quoted):
+            return c.cells(methods)
+        return _method_cells(c, methods, baseline)
+
+    def reference(c: Column | Quoted, cell: Callable[[Column], str]) -> str:
+        return DASH if isinstance(c, Quoted) else cell(c)
+
+    by_column = [cells(c) for c in columns]
     rows = [[m, *(cells[i] for cells in by_column)] for i, m in enumerate(methods)]
-    rows.append([LABEL_EVERYTHING, *(_label_everything_cell(c) for c in columns)])
-    rows.append([CEILING, *(_ceiling_cell(c) for c in columns)])
+    rows.append([LABEL_EVERYTHING, *(reference(c, _label_everything_cell) for c in columns)])
+    rows.append([CEILING, *(reference(c, _ceiling_cell) for c in columns)])
     headers = ["method", *(c.header for c in columns)]
     if counts:
-        runs = columns[0].runs if columns else {}
+        runs = next((c.runs for c in columns if isinstance(c, Column)), {})
         ns = [str(len(runs.get(m, []))) for m in methods]
         ns += [DASH, str(len(runs.get(CEILING, [])))]
         rows = [[row[0], n, *row[1:]] for row, n in zip(rows, ns, strict=True)]
@@ -326,12 +374,18 @@ def _setting_tables(
     methods: Sequence[str],
     baseline: str,
     metrics: Sequence[str],
+    quoted: Mapping[str, Any] | None = None,
 ) -> list[str]:
     lines = []
     for key, runs in sorted(_group(records, _setting_key).items()):
         setting = json.loads(key)
         title = ", ".join(f"{k}={v}" for k, v in sorted(setting.items())) or "all runs"
-        columns = [Column(m, m, runs) for m in metrics]
+        published = _quoted_columns(quoted, setting, metrics)
+        columns: list[Column | Quoted] = []
+        for m in metrics:
+            columns.append(Column(m, m, runs))
+            if m in published:
+                columns.append(published[m])
         lines += [f"## {title}", "", *_table(columns, methods, baseline, counts=True), ""]
     return lines
 
@@ -485,10 +539,14 @@ def render(
     baseline: str,
     metrics: Sequence[str],
     pivot: Mapping[str, Any] | None = None,
+    quoted: Mapping[str, Any] | None = None,
     notes: str | None = None,
     failed: Mapping[str, str] | None = None,
 ) -> str:
-    """The leaderboard of `records` as GitHub markdown; the same records give the same bytes."""
+    """The leaderboard of `records` as GitHub markdown; the same records give the same bytes.
+
+    `quoted` puts a paper's published numbers in a column beside each metric they exist for.
+    """
     groups = _by_method(records)
     found = sorted(groups)
     if baseline == CEILING:
@@ -499,7 +557,7 @@ def render(
         )
     methods = [baseline, *(m for m in found if m not in (baseline, CEILING))]
     lines = _header(records, suite) + _warnings(records, groups)
-    lines += _setting_tables(records, methods, baseline, metrics)
+    lines += _setting_tables(records, methods, baseline, metrics, quoted)
     if pivot:
         lines += _pivot_table(records, methods, baseline, pivot)
     lines += _components(groups, methods + ([CEILING] if CEILING in groups else []))

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from .cam_examples import cam_examples, example_positions
 from .classifiers.base import Classifier
 from .crops import crop_resize
 from .data.base import ImageData, SplitData
@@ -169,6 +170,7 @@ def run_loop(
     labeled_y = np.zeros(0, dtype=np.int64)
     given_boxes = np.zeros((0, 4), dtype=np.float32)  # NaN rows: the person gave no box
     given_masks = _GivenMasks(data.images.shape[2:])
+    examples = example_positions(data.labels[split.holdout]) if data.masks else None
     rows: list[dict] = []
     corrections_cum, effort_s_cum = 0, 0.0
     round_index = 0
@@ -250,6 +252,14 @@ def run_loop(
             metrics = holdout_metrics(parts.classifier, data, split.holdout, images, boxes, size)
             if data.boxes is not None:
                 metrics.update(box_metrics(boxes, fallback, data.boxes[split.holdout], images))
+            shown = None
+            if examples is not None:
+                shown = cam_examples(
+                    parts.classifier,
+                    crop_resize(images[examples], boxes[examples], size),
+                    data.labels[split.holdout[examples]],
+                    split.holdout[examples],
+                )
         effort = Effort(review.effort).as_dict()
         effort_s = to_seconds(effort, settings.effort_seconds)
         corrections_cum += review.corrections
@@ -267,6 +277,8 @@ def run_loop(
             "fit": {"epochs": report.epochs, "best_epoch": report.best_epoch},
             "time_s": times,
         }
+        if shown is not None:
+            row["cam_examples"] = shown
         rows.append(row)
         if on_round is not None:
             on_round(row)

@@ -199,6 +199,7 @@ def execute(
     rid = run_id(spec)
     path = record_path(out, group, rid)
     check_writable(path.parent)
+    env = environment(spec["device"])  # the checkout as the run starts, not as it ends
     dataset, parts = build(spec)
     seeds = _seeds(spec["seed"])
     torch.set_num_threads(spec["threads"])
@@ -254,7 +255,7 @@ def execute(
             }
             for kind in ("dataset", *COMPONENT_KINDS)
         },
-        "env": environment(spec["device"]),
+        "env": env,
         "data": {**split.data.provenance, "n_pool": n_pool, "n_holdout": int(len(split.holdout))},
         "rounds": rows,
         "summary": summarize(rows, spec, budget),

@@ -398,3 +398,31 @@ def test_records_from_several_commits_are_flagged():
     md = board(runs)
     assert "WARNING: the records come from several git versions: abc123, def456" in md
     assert "- git: abc123, def456" in md
+
+
+def test_quoted_paper_values_sit_beside_their_metric_in_matching_settings_only():
+    fmnist = {"dataset.name": "fmnist"}
+    runs = [
+        make_record(m, s, st)
+        for m in ("Random", "Margin")
+        for s in range(2)
+        for st in (DIGITS, fmnist)
+    ]
+    quoted = {
+        "source": "paper",
+        "rows": [
+            {"setting": DIGITS, "method": "Margin", "values": {"final_accuracy": 0.8765}},
+            {"setting": fmnist, "method": "Random", "values": {"final_accuracy": 0.5}},
+        ],
+    }
+    md = board(runs, quoted=quoted)
+    digits = table(md, "## dataset.name=digits")
+    assert list(digits["Random"])[3:5] == ["final_accuracy", "final_accuracy (paper)"]
+    assert digits["Margin"]["final_accuracy (paper)"] == "0.8765"
+    assert digits["Random"]["final_accuracy (paper)"] == "–"
+    assert digits["ceiling"]["final_accuracy (paper)"] == "–"
+    assert table(md, "## dataset.name=fmnist")["Random"]["final_accuracy (paper)"] == "0.5"
+    with pytest.raises(LeaderboardError, match="not in the table"):
+        board(runs, quoted={"source": "p", "rows": [{"method": "Random", "values": {"x": 1}}]})
+    with pytest.raises(LeaderboardError, match="quoted needs"):
+        board(runs, quoted={"rows": []})

@@ -43,8 +43,8 @@ def test_spurious_region_penalises_the_map_on_the_mask_only(norm):
 
 
 def test_missing_region_forms():
-    complement = RRRGradCAM(region="missing", missing_form="complement", norm="sum")
-    inside = RRRGradCAM(region="missing", missing_form="inside")
+    complement = RRRGradCAM(region="missing", missing_form="complement", norm="sum", cam_weight=1)
+    inside = RRRGradCAM(region="missing", missing_form="inside", cam_weight=1)
     assert loss(complement, ON, CORNER) == 0.0  # all on the object: nothing outside
     assert loss(complement, OFF, CORNER) == pytest.approx(12 * (1 / 12) ** 2)
     assert loss(inside, ON, CORNER) == pytest.approx(0.0, abs=1e-6)

@@ -35,7 +35,7 @@ class RRRGradCAM(Feedback):
         region: str = "spurious",
         missing_form: str = "complement",
         norm: str = "sum",
-        cam_weight: float = 1.0,
+        cam_weight: float = 10.0,
         weight_decay: float = 0.0,
         mask_fraction: float = 1.0,
     ):
