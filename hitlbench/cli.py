@@ -238,15 +238,15 @@ def cmd_plot(args: argparse.Namespace) -> int:
     targets = args.targets
     if len(targets) == 1 and not targets[0].endswith(".json") and not Path(targets[0]).is_dir():
         suite = load_suite(targets[0])
-        sources, title = [RECORDS_ROOT / suite.name], suite.name
+        sources, title, baseline = [RECORDS_ROOT / suite.name], suite.name, suite.baseline
         out = Path(args.out or Path("leaderboards") / "figures" / suite.name)
     else:
-        sources, title = [Path(t) for t in targets], args.title or "hitlbench"
+        sources, title, baseline = [Path(t) for t in targets], args.title or "hitlbench", None
         out = Path(args.out or "figures")
     records = leaderboard.load_records(sources)
     if not records:
         raise HitlbenchError(f"no records found in {', '.join(map(str, sources))}")
-    for path in plots.plot(records, out, title=title):
+    for path in plots.plot(records, out, title=title, baseline=baseline):
         print(path)
     return 0
 

@@ -24,6 +24,7 @@ from .types import HitlbenchError
 CEILING = "ceiling"
 LABEL_EVERYTHING = "label everything"
 DASH = "–"
+NOT_RUN = "not run"
 DAGGER = " †"
 P_THRESHOLD = 0.05
 KIND_ORDER = ("dataset", "sampler", "detector", "classifier", "oracle", "feedback")
@@ -305,7 +306,7 @@ def _method_cells(column: Column, methods: Sequence[str], baseline: str) -> list
 
 def _ceiling_cell(column: Column) -> str:
     runs = column.runs.get(CEILING, [])
-    return _format(_stat(runs, column.metric), column.metric) if runs else "not run"
+    return _format(_stat(runs, column.metric), column.metric) if runs else NOT_RUN
 
 
 def _label_everything_cell(column: Column) -> str:
@@ -336,14 +337,19 @@ def _table(
 
     by_column = [cells(c) for c in columns]
     rows = [[m, *(cells[i] for cells in by_column)] for i, m in enumerate(methods)]
-    rows.append([LABEL_EVERYTHING, *(reference(c, _label_everything_cell) for c in columns)])
-    rows.append([CEILING, *(reference(c, _ceiling_cell) for c in columns)])
+    references = [
+        [LABEL_EVERYTHING, *(reference(c, _label_everything_cell) for c in columns)],
+        [CEILING, *(reference(c, _ceiling_cell) for c in columns)],
+    ]
+    rows += [row for row in references if set(row[1:]) - {DASH, NOT_RUN}]  # drop empty rows
     headers = ["method", *(c.header for c in columns)]
     if counts:
         runs = next((c.runs for c in columns if isinstance(c, Column)), {})
-        ns = [str(len(runs.get(m, []))) for m in methods]
-        ns += [DASH, str(len(runs.get(CEILING, [])))]
-        rows = [[row[0], n, *row[1:]] for row, n in zip(rows, ns, strict=True)]
+
+        def n(name: str) -> str:
+            return DASH if name == LABEL_EVERYTHING else str(len(runs.get(name, [])))
+
+        rows = [[row[0], n(row[0]), *row[1:]] for row in rows]
         headers.insert(1, "n")
     return [
         tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True),

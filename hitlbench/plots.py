@@ -19,6 +19,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from .cam_figure import cam_figure, has_cam_examples
 from .leaderboard import CEILING, ci_half_width, method_of, setting_of, setting_text
 from .results import canonical_json
 
@@ -46,18 +47,18 @@ def _per_round(field: Callable[[Mapping[str, Any]], float]) -> Callable[[Sequenc
     return curve
 
 
-def _accuracy_vs(x_field: str) -> Callable[[Sequence[Record]], Curve]:
-    """Accuracy against a cumulative row field: each seed interpolated onto the union of x points,
-    from the latest start."""
+def _metric_vs(x_field: str, metric: str = "accuracy") -> Callable[[Sequence[Record]], Curve]:
+    """A holdout metric against a cumulative row field: each seed interpolated onto the union of
+    x points, from the latest start."""
 
     def curve(runs: Sequence[Record]) -> Curve:
         seeds = [
             (
                 np.array([row[x_field] for row in r["rounds"]], dtype=float),
-                np.array([row["metrics"]["accuracy"] for row in r["rounds"]], dtype=float),
+                np.array([row["metrics"][metric] for row in r["rounds"]], dtype=float),
             )
             for r in runs
-            if r["rounds"]
+            if r["rounds"] and all(metric in row["metrics"] for row in r["rounds"])
         ]
         if not seeds:
             return np.array([]), []
@@ -90,18 +91,35 @@ FIGURES: dict[str, tuple[Callable[[Sequence[Record]], Curve], str, str, bool]] =
         False,
     ),
     "accuracy_vs_effort": (
-        _accuracy_vs("effort_s_cum"),
+        _metric_vs("effort_s_cum"),
         "cumulative effort (s)",
         "holdout accuracy",
         True,
     ),
     "accuracy_vs_corrections": (  # Holmes et al. 2023's fourth figure
-        _accuracy_vs("corrections_cum"),
+        _metric_vs("corrections_cum"),
         "cumulative corrections",
         "holdout accuracy",
         True,
     ),
 }
+# Figures of explanation feedback, drawn when the records have the metric: name -> metric, y label.
+METRIC_FIGURES: dict[str, tuple[str, str]] = {
+    "clean_accuracy_vs_effort": ("accuracy_clean", "holdout accuracy without the decoy"),
+    "dice_object_vs_effort": ("dice_object", "dice of Grad-CAM vs object mask"),
+}
+EXAMPLES_FIGURE = "cam_examples"
+
+
+def _has_metric(records: Sequence[Record], metric: str) -> bool:
+    return any(r["rounds"] and metric in r["rounds"][-1]["metrics"] for r in records)
+
+
+def _figure_kind(name: str) -> tuple[Callable[[Sequence[Record]], Curve], str, str, bool]:
+    if name in FIGURES:
+        return FIGURES[name]
+    metric, ylabel = METRIC_FIGURES[name]
+    return _metric_vs("effort_s_cum", metric), "cumulative effort (s)", ylabel, False
 
 
 def _lines(records: Sequence[Record]) -> dict[tuple[str, str], list[Record]]:
@@ -140,7 +158,7 @@ def _draw_line(ax: Axes, curve: Curve, label: str, color: str, marker: str) -> N
 
 def _figure(name: str, records: Sequence[Record], title: str, colors: Sequence[str]) -> Figure:
     """One figure: a line per (method, setting), colored by method, marked by setting."""
-    curve, xlabel, ylabel, with_ceiling = FIGURES[name]
+    curve, xlabel, ylabel, with_ceiling = _figure_kind(name)
     lines = _lines(records)
     methods = sorted({m for m, _ in lines})
     settings = sorted({s for _, s in lines})
@@ -163,15 +181,27 @@ def _figure(name: str, records: Sequence[Record], title: str, colors: Sequence[s
     return fig
 
 
-def plot(records: Sequence[Record], out_dir: str | os.PathLike, *, title: str) -> list[Path]:
-    """Draw every figure of FIGURES as PNG and SVG into `out_dir`; returns the written paths."""
+def plot(
+    records: Sequence[Record],
+    out_dir: str | os.PathLike,
+    *,
+    title: str,
+    baseline: str | None = None,
+) -> list[Path]:
+    """Draw every figure of FIGURES as PNG and SVG into `out_dir`, and those of METRIC_FIGURES and
+    the Grad-CAM examples where the records have them (`baseline` first); returns the paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []
     with matplotlib.rc_context(RC):
         colors = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
-        for name in FIGURES:
-            fig = _figure(name, records, title, colors)
+        figures = {name: _figure(name, records, title, colors) for name in FIGURES}
+        for name, (metric, _) in METRIC_FIGURES.items():
+            if _has_metric(records, metric):
+                figures[name] = _figure(name, records, title, colors)
+        if has_cam_examples(records):
+            figures[EXAMPLES_FIGURE] = cam_figure(records, title, baseline)
+        for name, fig in figures.items():
             for fmt, options in SAVE.items():
                 path = out / f"{name}.{fmt}"
                 fig.savefig(path, format=fmt, **options)

@@ -201,7 +201,7 @@ def test_pairs_are_matched_by_seed_and_need_two():
 def test_baseline_row_comes_first_and_must_exist():
     runs = [make_record(m, 0) for m in ("Zeta", "Alpha", "Random")]
     rows = list(table(board(runs), "## dataset.name=digits"))
-    assert rows == ["Random", "Alpha", "Zeta", "label everything", "ceiling"]
+    assert rows == ["Random", "Alpha", "Zeta", "label everything"]  # no ceiling runs
     with pytest.raises(ValueError, match=r"'Uncertainty'.*Alpha, Random, Zeta"):
         board(runs, baseline="Uncertainty")
     with pytest.raises(LeaderboardError):
@@ -216,7 +216,7 @@ def test_label_everything_costs_the_pool_labeled_from_scratch():
     assert everything["total_corrections"] == "0"
     assert everything["final_accuracy"] == "–"  # no ceiling was run
     assert everything["n"] == "–"
-    assert set(rows["ceiling"].values()) == {"ceiling", "0", "not run"}
+    assert "ceiling" not in rows  # not run: the row is left out
 
 
 def test_ceiling_row_and_label_everything_accuracy_come_from_ceiling_runs():
@@ -420,9 +420,20 @@ def test_quoted_paper_values_sit_beside_their_metric_in_matching_settings_only()
     assert list(digits["Random"])[3:5] == ["final_accuracy", "final_accuracy (paper)"]
     assert digits["Margin"]["final_accuracy (paper)"] == "0.8765"
     assert digits["Random"]["final_accuracy (paper)"] == "–"
-    assert digits["ceiling"]["final_accuracy (paper)"] == "–"
+    assert "ceiling" not in digits
     assert table(md, "## dataset.name=fmnist")["Random"]["final_accuracy (paper)"] == "0.5"
     with pytest.raises(LeaderboardError, match="not in the table"):
         board(runs, quoted={"source": "p", "rows": [{"method": "Random", "values": {"x": 1}}]})
     with pytest.raises(LeaderboardError, match="quoted needs"):
         board(runs, quoted={"rows": []})
+
+
+def test_reference_rows_with_nothing_to_show_are_left_out():
+    runs = [make_record(m, s) for m in ("Random", "Margin") for s in range(2)]
+    rows = table(board(runs, metrics=["final_accuracy"]), "## dataset.name=digits")
+    assert list(rows) == ["Random", "Margin"]  # no ceiling runs, no effort column: nothing to say
+    rows = table(
+        board(runs, metrics=["final_accuracy", "effort_s_total"]), "## dataset.name=digits"
+    )
+    assert list(rows) == ["Random", "Margin", "label everything"]
+    assert rows["label everything"]["n"] == "–"

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from hitlbench.cam_figure import cam_figure
 from hitlbench.leaderboard import ci_half_width
-from hitlbench.plots import FIGURES, _accuracy_vs, _figure, plot
+from hitlbench.plots import FIGURES, _figure, _metric_vs, plot
 
 NAMES = [
     "accuracy_per_round",
@@ -105,7 +106,7 @@ def test_effort_curves_are_interpolated_onto_a_common_grid():
         make_record("Random", 0, accuracy=(0.5, 0.7), effort_s=(100.0, 100.0)),  # x 100, 200
         make_record("Random", 1, accuracy=(0.6, 0.8), effort_s=(150.0, 150.0)),  # x 150, 300
     ]
-    x, values = _accuracy_vs("effort_s_cum")(runs)
+    x, values = _metric_vs("effort_s_cum")(runs)
     assert x.tolist() == [150.0, 200.0, 300.0]  # from the latest first point on
     # seed 0 holds 0.7 past its last point; seed 1 interpolates 0.6 -> 0.8 over 150..300
     assert values == [
@@ -113,3 +114,39 @@ def test_effort_curves_are_interpolated_onto_a_common_grid():
         pytest.approx([0.7, 0.6 + 0.2 / 3]),
         pytest.approx([0.7, 0.8]),
     ]
+
+
+def with_explanations(record, shift):
+    """The record with explanation metrics and Grad-CAM examples in each round."""
+    image = np.zeros((2, 4, 4), int)
+    image[:, 1:3, 1:3] = 255
+    cam = np.zeros((2, 4, 4), int)
+    cam[:, shift, shift] = 255
+    for row in record["rounds"]:
+        row["metrics"] |= {"accuracy_clean": 0.5, "dice_object": 0.25 * shift}
+        row["cam_examples"] = {
+            "items": [7, 9],
+            "labels": [0, 1],
+            "predicted": [0, 0],
+            "image": image.tolist(),
+            "cam": cam.tolist(),
+        }
+    return record
+
+
+def test_explanation_records_add_effort_curves_and_an_example_figure(tmp_path):
+    runs = [
+        with_explanations(make_record(m, s), k)
+        for k, m in enumerate(("none", "spurious"))
+        for s in range(2)
+    ]
+    names = [p.name for p in plot(runs, tmp_path, title="xil", baseline="spurious")]
+    for name in ("clean_accuracy_vs_effort", "dice_object_vs_effort", "cam_examples"):
+        assert f"{name}.png" in names and f"{name}.svg" in names
+    fig = cam_figure(runs, "xil", baseline="spurious")
+    axes = np.array(fig.axes).reshape(2, 3)  # two examples; input, then one column per method
+    assert [ax.get_title() for ax in axes[0]] == ["input", "spurious", "none"]
+    overlay = axes[0, 2].images[1].get_array()
+    assert overlay[0, 0] == 1.0 and overlay.sum() == 1.0  # "none" (shift 0): its own map
+    assert axes[1, 1].images[1].get_array()[1, 1] == 1.0
+    assert "class 1" in axes[1, 0].get_ylabel()

@@ -1,11 +1,16 @@
 """The timm classifier: presets, offline weights, and a clear error where weights are missing."""
 
+import copy
+
+import numpy as np
 import pytest
 import torch
 
 from hitlbench.classifiers.timm_finetune import TimmClassifier
+from hitlbench.feedback.labels import LabelsOnly
 from hitlbench.pretrained import create_timm
-from hitlbench.types import HitlbenchError
+from hitlbench.testing import tiny_data
+from hitlbench.types import HitlbenchError, LabeledView
 
 
 def test_holmes_preset_is_the_papers_recipe_and_explicit_values_win():
@@ -43,3 +48,35 @@ def test_missing_weights_say_how_to_get_them(monkeypatch):
         pytest.skip("resnet18 weights are in this machine's Hugging Face cache")
     with pytest.raises(HitlbenchError, match="no architecture"):
         create_timm("not_a_net", pretrained=False)
+
+
+def fitted_head_only(monkeypatch):
+    """A `tune: head` classifier fitted on 24 tiny images, counting backbone passes per image."""
+    data = tiny_data(n=24, size=16)
+    clf = TimmClassifier(pretrained=False, input_size=32, max_epochs=3, min_epochs=0)
+    clf.bind(data.task(), device="cpu", seed=0)
+    backbone_before = copy.deepcopy(clf.net.conv_stem.weight)
+    head_before = copy.deepcopy(clf.net.get_classifier().weight)
+    seen = []
+    real = clf.net.forward_features
+    monkeypatch.setattr(clf.net, "forward_features", lambda x: seen.append(len(x)) or real(x))
+    images = data.images.astype("float32") / 255.0
+    view = LabeledView(indices=np.arange(24), labels=data.labels, images=images, val_images=images)
+    clf.fit(view, feedback=LabelsOnly(), rng=np.random.default_rng(0))
+    return clf, images, seen, backbone_before, head_before
+
+
+def test_head_tuning_trains_the_head_alone_on_features_computed_once(monkeypatch):
+    clf, images, seen, backbone_before, head_before = fitted_head_only(monkeypatch)
+    assert TimmClassifier().tune == "head" and TimmClassifier(preset="holmes").tune == "all"
+    assert sum(seen) == 24  # each distinct crop went through the backbone once, over 3 epochs
+    assert torch.equal(clf.net.conv_stem.weight, backbone_before)
+    assert not torch.equal(clf.net.get_classifier().weight, head_before)
+    proba = clf.predict_proba(images)
+    assert sum(seen) == 24  # predictions reuse the cached features
+    clf.net.eval()
+    with torch.no_grad():
+        full = torch.softmax(clf.net(clf.preprocess(torch.as_tensor(images))), dim=1).numpy()
+    assert np.allclose(proba, full, atol=1e-5)  # the cached path is the whole network's output
+    with pytest.raises(ValueError, match="tune must be one of"):
+        TimmClassifier(tune="body")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from abc import abstractmethod
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,6 +70,19 @@ class TorchImageClassifier(Classifier):
         """Map crops in [0, 1] to the network's input range."""
         return x * 2.0 - 1.0
 
+    def encode(self, images: np.ndarray) -> torch.Tensor:
+        """What training minibatches are drawn from: the images themselves by default; a
+        subclass that trains only a head returns the frozen features instead."""
+        return self._tensor(images)
+
+    def forward(self, xb: torch.Tensor) -> torch.Tensor:
+        """Logits of a minibatch drawn from `encode`'s output."""
+        return self.net(self.preprocess(xb))
+
+    def trainable(self) -> Iterator[torch.nn.Parameter]:
+        """The parameters the optimizer updates."""
+        return self.net.parameters()
+
     def make_optimizer(self, params) -> torch.optim.Optimizer:
         return torch.optim.Adam(params, lr=self.recipe.lr, weight_decay=self.recipe.weight_decay)
 
@@ -101,12 +115,12 @@ class TorchImageClassifier(Classifier):
             self.net.load_state_dict(self._initial_state)
         torch.manual_seed(int(rng.integers(2**31)))
         tr, va = self._split(len(train), rng)
-        x_tr, y_tr = self._tensor(train.images[tr]), self._tensor(train.labels[tr]).long()
+        x_tr, y_tr = self.encode(train.images[tr]), self._tensor(train.labels[tr]).long()
         extras = {name: self._tensor(mask[tr]) for name, mask in train.masks.items()} | {
             f"has_{name}": self._tensor(flag[tr]) for name, flag in train.has_mask.items()
         }
         x_va, y_va = train.val_images[va], train.labels[va]
-        optimizer = self.make_optimizer(self.net.parameters())
+        optimizer = self.make_optimizer(self.trainable())
         decay = self.recipe.lr_decay
         schedule = torch.optim.lr_scheduler.LambdaLR(
             optimizer, lambda step: 1.0 / (1.0 + decay * step)
@@ -145,14 +159,14 @@ class TorchImageClassifier(Classifier):
         order = torch.randperm(len(x), device="cpu").to(self.device)
         for start in range(0, len(x), self.recipe.batch_size):
             idx = order[start : start + self.recipe.batch_size]
-            xb = self.preprocess(x[idx])
-            maps = None
+            xb, maps = x[idx], None
             if feedback.needs_cam:  # one forward pass gives the logits and a differentiable map
+                xb = self.preprocess(xb)
                 maps, logits = gradcam_with_logits(
                     self.net, self.cam_layer, xb, y[idx], create_graph=True
                 )
             else:
-                logits = self.net(xb)
+                logits = self.forward(xb)
             loss = F.cross_entropy(logits, y[idx])
             batch_extras = {k: v[idx] for k, v in extras.items()}
             extra = feedback.loss(self.net, xb, y[idx], logits, batch_extras, maps=maps)
@@ -178,10 +192,10 @@ class TorchImageClassifier(Classifier):
     def predict_proba(self, images):
         self.net.eval()
         out = []
-        with torch.inference_mode():
+        with torch.no_grad():  # not inference_mode: encode may cache features used in training
             for start in range(0, len(images), PREDICT_BATCH):
-                xb = self.preprocess(self._tensor(images[start : start + PREDICT_BATCH]))
-                out.append(torch.softmax(self.net(xb), dim=1).float().cpu().numpy())
+                xb = self.encode(images[start : start + PREDICT_BATCH])
+                out.append(torch.softmax(self.forward(xb), dim=1).float().cpu().numpy())
         if not out:
             return np.zeros((0, self.task.n_classes), dtype=np.float32)
         return np.concatenate(out)
