@@ -178,7 +178,9 @@ def _stat(records: Sequence[Mapping[str, Any]], metric: str) -> Stat:
 
 
 def _decimals(metric: str) -> int:
-    return 0 if metric in INTEGER_LIKE or metric.startswith("effort_s_to.") else 3
+    return (
+        0 if metric in INTEGER_LIKE or metric.startswith(("effort_s_to.", "effort_counts.")) else 3
+    )
 
 
 def _direction(metric: str) -> int:

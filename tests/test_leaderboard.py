@@ -437,3 +437,13 @@ def test_reference_rows_with_nothing_to_show_are_left_out():
     )
     assert list(rows) == ["Random", "Margin", "label everything"]
     assert rows["label everything"]["n"] == "–"
+
+
+def test_effort_counts_print_as_whole_numbers():
+    runs = [make_record("Random", s) for s in range(3)]
+    for s, r in enumerate(runs):
+        r["summary"]["effort_counts"] = {"region_mask": 500 + s}
+    rows = table(board(runs, metrics=["effort_counts.region_mask"]), "## dataset.name=digits")
+    assert (
+        rows["Random"]["effort_counts.region_mask"] == f"501 ± {ci_half_width([500, 501, 502]):.0f}"
+    )
