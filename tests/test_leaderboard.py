@@ -444,6 +444,5 @@ def test_effort_counts_print_as_whole_numbers():
     for s, r in enumerate(runs):
         r["summary"]["effort_counts"] = {"region_mask": 500 + s}
     rows = table(board(runs, metrics=["effort_counts.region_mask"]), "## dataset.name=digits")
-    assert (
-        rows["Random"]["effort_counts.region_mask"] == f"501 ± {ci_half_width([500, 501, 502]):.0f}"
-    )
+    half = ci_half_width([500, 501, 502])
+    assert rows["Random"]["effort_counts.region_mask"] == f"**501 ± {half:.0f}**"
