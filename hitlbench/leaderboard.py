@@ -30,7 +30,9 @@ P_THRESHOLD = 0.05
 KIND_ORDER = ("dataset", "sampler", "detector", "classifier", "oracle", "feedback")
 PLAIN_METHOD_KINDS = ("sampler", "detector", "classifier", "oracle", "feedback")
 HIGHER_IS_BETTER = ("accuracy", "f1", "iou", "dice", "auc")
-LOWER_IS_BETTER = ("correction", "effort")
+LOWER_IS_BETTER = ("correction", "effort", "zero_map")
+# Explanations should avoid the decoy: less Grad-CAM on the spurious region is better.
+LOWER_FIRST = ("spurious", "fallback")
 INTEGER_LIKE = ("total_corrections", "effort_s_total", "n_labeled", "rounds", "effort_budget_s")
 _MISSING = object()
 
@@ -185,6 +187,8 @@ def _decimals(metric: str) -> int:
 
 def _direction(metric: str) -> int:
     """+1 when higher is better, -1 when lower is, 0 when neither."""
+    if any(word in metric for word in LOWER_FIRST):
+        return -1
     if metric == "aulc_effort" or any(word in metric for word in HIGHER_IS_BETTER):
         return 1
     if any(word in metric for word in LOWER_IS_BETTER):

@@ -446,3 +446,21 @@ def test_effort_counts_print_as_whole_numbers():
     rows = table(board(runs, metrics=["effort_counts.region_mask"]), "## dataset.name=digits")
     half = ci_half_width([500, 501, 502])
     assert rows["Random"]["effort_counts.region_mask"] == f"**501 ± {half:.0f}**"
+
+
+def test_less_explanation_on_the_decoy_and_fewer_zero_maps_are_better():
+    runs = []
+    for s in range(2):
+        for method, spurious in (("Random", 0.3), ("Margin", 0.1)):
+            r = make_record(method, s)
+            r["summary"]["final_metrics"] = {
+                "dice_spurious": spurious,
+                "dice_object": spurious,
+                "zero_map_rate": spurious,
+            }
+            runs.append(r)
+    metrics = [f"final_metrics.{m}" for m in ("dice_spurious", "dice_object", "zero_map_rate")]
+    rows = table(board(runs, metrics=metrics), "## dataset.name=digits")
+    assert rows["Margin"]["final_metrics.dice_spurious"].startswith("**0.100")
+    assert rows["Random"]["final_metrics.dice_object"].startswith("**0.300")
+    assert rows["Margin"]["final_metrics.zero_map_rate"].startswith("**0.100")
