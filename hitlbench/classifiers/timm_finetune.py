@@ -77,8 +77,8 @@ class TimmClassifier(TorchImageClassifier):
         if input_size < 16:
             raise ValueError(f"input_size must be >= 16, got {input_size}")
         defaults = dict(PRESETS[preset])
-        tune = tune or defaults.pop("tune")
-        defaults.pop("tune", None)
+        preset_tune = defaults.pop("tune")
+        tune = tune or preset_tune
         if tune not in TUNES:
             raise ValueError(f"tune must be one of {', '.join(TUNES)}, got {tune!r}")
         given = {"lr": lr, "lr_decay": lr_decay, "batch_size": batch_size, "max_epochs": max_epochs,
