@@ -16,6 +16,7 @@ Record = Mapping[str, Any]
 
 
 def has_cam_examples(records: Sequence[Record]) -> bool:
+    """Whether any record kept Grad-CAM examples in its last round."""
     return any(r["rounds"] and "cam_examples" in r["rounds"][-1] for r in records)
 
 
