@@ -15,21 +15,24 @@ from .results import canonical_json
 Record = Mapping[str, Any]
 
 
+def _last_examples(record: Record) -> Mapping[str, Any] | None:
+    """The Grad-CAM examples kept in the record's last round, if any."""
+    return record["rounds"][-1].get("cam_examples") if record["rounds"] else None
+
+
 def has_cam_examples(records: Sequence[Record]) -> bool:
     """Whether any record kept Grad-CAM examples in its last round."""
-    return any(r["rounds"] and "cam_examples" in r["rounds"][-1] for r in records)
+    return any(_last_examples(r) is not None for r in records)
 
 
 def _shown(records: Sequence[Record]) -> dict[str, dict[str, Mapping[str, Any]]]:
     """The last round's examples of the lowest seed, by canonical setting, then by method."""
-    chosen: dict[str, dict[str, Record]] = {}
-    for r in sorted(records, key=lambda r: r["spec"]["seed"], reverse=True):
-        if method_of(r) != CEILING and r["rounds"] and "cam_examples" in r["rounds"][-1]:
-            chosen.setdefault(canonical_json(setting_of(r)), {})[method_of(r)] = r
-    return {
-        key: {m: chosen[key][m]["rounds"][-1]["cam_examples"] for m in sorted(chosen[key])}
-        for key in sorted(chosen)
-    }
+    chosen: dict[str, dict[str, Mapping[str, Any]]] = {}
+    for r in sorted(records, key=lambda r: r["spec"]["seed"]):
+        examples = _last_examples(r)
+        if method_of(r) != CEILING and examples is not None:
+            chosen.setdefault(canonical_json(setting_of(r)), {}).setdefault(method_of(r), examples)
+    return {key: dict(sorted(by_method.items())) for key, by_method in sorted(chosen.items())}
 
 
 def cam_figure(records: Sequence[Record], title: str, baseline: str | None = None) -> Figure:
