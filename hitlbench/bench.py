@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .results import SCHEMA, run_id, write_json_atomic
-from .runner import execute
+from .runner import device_available, execute
 from .suites import Cell, Suite
 from .types import HitlbenchError
 
@@ -101,8 +101,18 @@ def run_suite(
             file=sys.stderr,
         )
     todo = [c for c in cells if force or not is_finished(cell_path(out_dir, c))]
+    done = len(cells) - len(todo)
+    absent = sorted({c.spec["device"] for c in todo if not device_available(c.spec["device"])})
+    if absent:
+        n_skipped = sum(c.spec["device"] in absent for c in todo)
+        todo = [c for c in todo if c.spec["device"] not in absent]
+        print(
+            f"suite {suite.name}: {n_skipped} cell(s) need {', '.join(absent)}, which this "
+            f"machine lacks; skipped (run the suite again where torch sees a GPU)",
+            file=sys.stderr,
+        )
     print(
-        f"suite {suite.name}: {len(cells)} cells, {len(cells) - len(todo)} already done, "
+        f"suite {suite.name}: {len(cells)} cells, {done} already done, "
         f"{len(todo)} to run ({executor}, jobs={jobs}); records in {out_dir}",
         file=sys.stderr,
         flush=True,

@@ -76,13 +76,17 @@ def _positive_int_or_all(key: str, value: Any) -> int | str:
 
 
 def resolve_device(device: str) -> str:
+    """`auto` becomes what this machine has; `cuda` stays `cuda` here too, so a suite's GPU cells
+    keep their identity on a machine without one (they are refused when run, not when resolved)."""
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
-        raise HitlbenchError("device 'cuda' was asked for but torch sees no CUDA device; use cpu")
     if device not in ("cpu", "cuda"):
         raise HitlbenchError(f"device must be auto, cpu or cuda, got {device!r}")
     return device
+
+
+def device_available(device: str) -> bool:
+    return device != "cuda" or torch.cuda.is_available()
 
 
 def resolve_spec(raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -196,6 +200,11 @@ def execute(
     `suite` ({name, method, setting}) labels a suite's cell in its record; it is not part of the spec.
     """
     spec = dict(spec)
+    if not device_available(spec["device"]):
+        raise HitlbenchError(
+            f"this run needs device {spec['device']!r} but torch sees no CUDA device here; "
+            "run it on a machine with a GPU, or ask for device cpu (a different run)"
+        )
     rid = run_id(spec)
     path = record_path(out, group, rid)
     check_writable(path.parent)

@@ -13,6 +13,7 @@ import yaml
 from conftest import without_timings
 
 from hitlbench.bench import run_suite
+from hitlbench.runner import execute
 from hitlbench.suites import apply_override, load_suite, parse_suite
 from hitlbench.types import HitlbenchError
 
@@ -162,3 +163,25 @@ def test_a_failing_cell_is_recorded_and_the_others_go_on(tmp_path):
     failed = [r for r in saved if "error" in r]
     assert len(saved) == 2 and len(failed) == 1
     assert "Traceback" in failed[0]["traceback"] and failed[0]["suite"]["method"] == "Huge"
+
+
+def test_cells_that_need_an_absent_gpu_are_skipped_and_refused(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr("torch.cuda.is_available", lambda: False)
+    doc = {**SUITE, "seeds": [0], "settings": {**SUITE["settings"], "rounds": 1}}
+    doc["methods"] = {
+        "Random": {"sampler": "random"},
+        "GPU": {"sampler": "random", "device": "cuda"},
+    }
+    suite = parse_suite(doc, "gpu")
+    assert {c.method: c.spec["device"] for c in suite.cells()} == {
+        "Random": "cpu",
+        "GPU": "cuda",
+        "ceiling": "cpu",
+    }
+    outcomes = run_suite(suite, tmp_path / "gpu", progress=False)
+    assert sorted(o.method for o in outcomes) == ["Random", "ceiling"]
+    assert not [o for o in outcomes if o.error]
+    assert "1 cell(s) need cuda" in capsys.readouterr().err
+    gpu = next(c for c in suite.cells() if c.method == "GPU")
+    with pytest.raises(HitlbenchError, match="needs device 'cuda'"):
+        execute(gpu.spec, out=tmp_path)

@@ -2,8 +2,10 @@
 
 import numpy as np
 import pytest
+import torch
 
 from hitlbench.data.fmnist import DEBIAN_DIR
+from hitlbench.detectors.frcnn import FasterRCNNDetector
 from hitlbench.metrics import box_iou, box_metrics
 from hitlbench.runner import execute, resolve_spec
 
@@ -63,3 +65,27 @@ def test_bb_reviews_the_predicted_box_every_round(tmp_path):
         reviewed = r["effort"].get("box_draw", 0) + r["effort"].get("box_correct", 0)
         assert reviewed <= 20  # boxes close enough to the object are accepted for free
     assert {"iou", "iou_whole_image", "fallback_rate"} <= set(rows[-1]["metrics"])
+
+
+def test_bb_refits_on_the_new_boxes_and_a_draw_of_earlier_ones():
+    detector = FasterRCNNDetector(refit_boxes=8)
+    positions = np.arange(20, 40)
+    is_new = np.zeros(20, bool)
+    is_new[-5:] = True
+    generator = torch.Generator().manual_seed(0)
+    epoch = detector._rehearsal(positions, is_new, generator)
+    assert len(epoch) == 8 and len(set(epoch)) == 8
+    assert set(positions[is_new]) <= set(epoch)  # every new box, and 3 earlier ones
+    assert set(epoch) - set(positions[is_new]) <= set(positions[~is_new])
+    assert not np.array_equal(epoch, detector._rehearsal(positions, is_new, generator))
+    is_new[:] = True  # more new boxes than refit_boxes: all of them, nothing earlier
+    assert sorted(detector._rehearsal(positions, is_new, generator)) == list(positions)
+    every = FasterRCNNDetector(refit_boxes=0)._rehearsal(positions, ~is_new, generator)
+    assert sorted(every) == list(positions)
+
+
+@needs_fmnist
+def test_bb1_does_not_depend_on_how_bb_refits(tmp_path):
+    a = run(tmp_path / "a", "frcnn", update="first", refit_boxes=0, **TINY_FRCNN)
+    b = run(tmp_path / "b", "frcnn", update="first", refit_boxes=5, **TINY_FRCNN)
+    assert [r["metrics"] for r in a] == [r["metrics"] for r in b]

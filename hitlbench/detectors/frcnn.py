@@ -50,9 +50,11 @@ class FasterRCNNDetector(Detector):
     resized to `resize` pixels (not torchvision's 800) and anchors start at 16 px, which suits
     objects of 20-40 px on small canvases; one object per image needs few sampled proposals and a
     small box head (`head_dim`). No box above `score_threshold`: a NaN row, and the loop falls
-    back to the whole image. Each update trains on every box so far: from the initial weights for
-    `epochs` (the first time, or always with `warm_start: false`, the paper's reading), else
-    continuing from the last update for `refit_epochs`, several times cheaper on a CPU.
+    back to the whole image. The first update trains on every box from the initial weights for
+    `epochs`. Later updates (BB) continue from the last one for `refit_epochs`, each epoch over the
+    boxes new since then plus a seeded draw of earlier ones, `refit_boxes` in all (rehearsal, so a
+    round costs the same early and late; 0: every box so far). `warm_start: false` retrains from
+    the initial weights on every box each round, the paper's reading and many times slower.
     """
 
     needs_boxes = True
@@ -66,6 +68,7 @@ class FasterRCNNDetector(Detector):
         head_dim: int = 256,
         epochs: int = 6,
         refit_epochs: int = 2,
+        refit_boxes: int = 100,
         warm_start: bool = True,
         batch_size: int = 8,
         lr: float = 0.01,
@@ -77,6 +80,8 @@ class FasterRCNNDetector(Detector):
             raise ValueError(
                 "need resize >= 32, lr > 0, and epochs, refit_epochs, batch_size, head_dim >= 1"
             )
+        if refit_boxes < 0:
+            raise ValueError(f"refit_boxes must be >= 0 (0: every box), got {refit_boxes}")
         self.update = update
         self.pretrained = pretrained
         self.resize = resize
@@ -84,6 +89,7 @@ class FasterRCNNDetector(Detector):
         self.head_dim = head_dim
         self.epochs = epochs
         self.refit_epochs = refit_epochs
+        self.refit_boxes = refit_boxes
         self.warm_start = warm_start
         self.batch_size = batch_size
         self.lr = lr
@@ -120,6 +126,7 @@ class FasterRCNNDetector(Detector):
             box_score_thresh=self.score_threshold,
         ).to(self.device)
         self._initial = copy.deepcopy(self.model.state_dict())
+        self._fitted = np.zeros(0, np.int64)  # pool indices of the boxes trained on so far
         self.trained = False
 
     def wants(self, round, items):
@@ -134,37 +141,46 @@ class FasterRCNNDetector(Detector):
     def learn(self, labeled, round):
         if self.update == "first" and round > 0:
             return
-        has_box = ~np.isnan(labeled.boxes).any(axis=1)
-        positions = np.flatnonzero(has_box)
+        positions = np.flatnonzero(~np.isnan(labeled.boxes).any(axis=1))
         if len(positions) == 0:
             return
-        epochs = self.epochs
-        if self.trained and self.warm_start:
-            epochs = self.refit_epochs
-        else:
+        refit = self.trained and self.warm_start
+        if not refit:
             self.model.load_state_dict(self._initial)
-        images, boxes = labeled.raw(positions), labeled.boxes[positions]
+        is_new = ~np.isin(labeled.indices[positions], self._fitted)
         generator = torch.Generator().manual_seed(self.seed + round)
         params = [p for p in self.model.parameters() if p.requires_grad]
         optimizer = torch.optim.SGD(params, lr=self.lr, momentum=0.9, weight_decay=1e-4)
         self.model.train()
-        for _ in range(epochs):
-            order = torch.randperm(len(positions), generator=generator).numpy()
+        for _ in range(self.refit_epochs if refit else self.epochs):
+            epoch = self._rehearsal(positions, is_new, generator) if refit else positions
+            order = epoch[torch.randperm(len(epoch), generator=generator).numpy()]
             for start in range(0, len(order), self.batch_size):
-                batch = order[start : start + self.batch_size]
-                targets = [
-                    {
-                        "boxes": torch.as_tensor(boxes[i : i + 1], device=self.device),
-                        "labels": torch.ones(1, dtype=torch.int64, device=self.device),
-                    }
-                    for i in batch
-                ]
-                losses = self.model(self._inputs(images[batch]), targets)
-                loss = sum(losses.values())
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
+                self._step(labeled, order[start : start + self.batch_size], optimizer)
+        self._fitted = np.union1d(self._fitted, labeled.indices[positions])
         self.trained = True
+
+    def _rehearsal(self, positions, is_new, generator) -> np.ndarray:
+        """The new boxes and a draw of earlier ones, `refit_boxes` in all (0: every box)."""
+        old = positions[~is_new]
+        n_old = len(old) if self.refit_boxes == 0 else max(0, self.refit_boxes - is_new.sum())
+        if n_old < len(old):
+            old = old[torch.randperm(len(old), generator=generator)[:n_old].numpy()]
+        return np.concatenate([positions[is_new], old])
+
+    def _step(self, labeled, batch: np.ndarray, optimizer) -> None:
+        targets = [
+            {
+                "boxes": torch.as_tensor(labeled.boxes[i : i + 1], device=self.device),
+                "labels": torch.ones(1, dtype=torch.int64, device=self.device),
+            }
+            for i in batch
+        ]
+        losses = self.model(self._inputs(labeled.raw(batch)), targets)
+        loss = sum(losses.values())
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
 
     def propose(self, images, *, true_boxes=None):
         boxes = np.full((len(images), 4), np.nan, np.float32)
