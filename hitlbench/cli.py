@@ -226,6 +226,7 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
         pivot=options.get("pivot"),
         quoted=options.get("quoted"),
         notes=options.get("notes"),
+        method_order=list(suite.methods),
     )
     print(f"leaderboard: {path}")
     return 0

@@ -554,10 +554,12 @@ def render(
     quoted: Mapping[str, Any] | None = None,
     notes: str | None = None,
     failed: Mapping[str, str] | None = None,
+    method_order: Sequence[str] = (),
 ) -> str:
     """The leaderboard of `records` as GitHub markdown; the same records give the same bytes.
 
     `quoted` puts a paper's published numbers in a column beside each metric they exist for.
+    Rows: the baseline, then the methods in `method_order` (the suite's), then any other, sorted.
     """
     groups = _by_method(records)
     found = sorted(groups)
@@ -567,7 +569,9 @@ def render(
         raise LeaderboardError(
             f"baseline {baseline!r} has no records; methods found: {', '.join(found) or 'none'}"
         )
-    methods = [baseline, *(m for m in found if m not in (baseline, CEILING))]
+    listed = [m for m in method_order if m in groups]
+    methods = [baseline, *(m for m in [*listed, *found] if m not in (baseline, CEILING))]
+    methods = list(dict.fromkeys(methods))
     lines = _header(records, suite) + _warnings(records, groups)
     lines += _setting_tables(records, methods, baseline, metrics, quoted)
     if pivot:

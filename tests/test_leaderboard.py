@@ -464,3 +464,11 @@ def test_less_explanation_on_the_decoy_and_fewer_zero_maps_are_better():
     assert rows["Margin"]["final_metrics.dice_spurious"].startswith("**0.100")
     assert rows["Random"]["final_metrics.dice_object"].startswith("**0.300")
     assert rows["Margin"]["final_metrics.zero_map_rate"].startswith("**0.100")
+
+
+def test_rows_follow_the_suite_order_after_the_baseline():
+    runs = [make_record(m, 0) for m in ("Zeta", "Alpha", "Random", "Mid")]
+    rows = list(
+        table(board(runs, method_order=["Zeta", "Random", "Alpha"]), "## dataset.name=digits")
+    )
+    assert rows[:4] == ["Random", "Zeta", "Alpha", "Mid"]  # unlisted methods last, sorted
