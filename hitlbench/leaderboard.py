@@ -569,9 +569,8 @@ def render(
         raise LeaderboardError(
             f"baseline {baseline!r} has no records; methods found: {', '.join(found) or 'none'}"
         )
-    listed = [m for m in method_order if m in groups]
-    methods = [baseline, *(m for m in [*listed, *found] if m not in (baseline, CEILING))]
-    methods = list(dict.fromkeys(methods))
+    ordered = dict.fromkeys([baseline, *method_order, *found])
+    methods = [m for m in ordered if m in groups and m != CEILING]
     lines = _header(records, suite) + _warnings(records, groups)
     lines += _setting_tables(records, methods, baseline, metrics, quoted)
     if pivot:
