@@ -181,7 +181,7 @@ def test_cells_that_need_an_absent_gpu_are_skipped_and_refused(tmp_path, monkeyp
     outcomes = run_suite(suite, tmp_path / "gpu", progress=False)
     assert sorted(o.method for o in outcomes) == ["Random", "ceiling"]
     assert not [o for o in outcomes if o.error]
-    assert "1 cell(s) need cuda" in capsys.readouterr().err
+    assert "1 cell(s) need a GPU" in capsys.readouterr().err
     gpu = next(c for c in suite.cells() if c.method == "GPU")
     with pytest.raises(HitlbenchError, match="needs device 'cuda'"):
         execute(gpu.spec, out=tmp_path)
