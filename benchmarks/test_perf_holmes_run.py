@@ -1,6 +1,6 @@
 """The Holmes et al. design card's command, timed end to end on the project's 2 CPU cores.
 
-Run (about 4 minutes; not part of the unit tests):
+Run (4 to 7 minutes; not part of the unit tests):
 
     .venv/bin/python -m pytest benchmarks/test_perf_holmes_run.py --benchmark-only -s
 

@@ -86,6 +86,7 @@ def resolve_device(device: str) -> str:
 
 
 def device_available(device: str) -> bool:
+    """Whether this machine can run on `device` (a resolved one: cpu or cuda)."""
     return device != "cuda" or torch.cuda.is_available()
 
 
