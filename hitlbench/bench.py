@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .results import SCHEMA, run_id, write_json_atomic
-from .runner import device_available, execute
+from .results import SCHEMA, write_json_atomic
+from .runner import execute
+from .spec import device_available, run_id
 from .suites import Cell, Suite
 from .types import HitlbenchError
 

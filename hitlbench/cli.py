@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -11,52 +12,43 @@ from typing import Any
 import yaml
 from tabulate import tabulate
 
+from . import __version__, yaml12
 from .registries import COMPONENT_KINDS, REGISTRIES
+from .registry import PluginWarning
 from .results import read_record
+from .spec import apply_override
 from .types import HitlbenchError
 
-SET_KINDS = ("dataset", *COMPONENT_KINDS, "effort")
 
+def parse_set(items: Sequence[str]) -> list[tuple[str, Any]]:
+    """`--set` items as (key, value) pairs, values parsed as YAML (1.2 numbers: 1e-3 is a float).
 
-def parse_set(items: Sequence[str]) -> dict[str, Any]:
-    """`kind.key=value` (component or effort parameter) or `key=value` (a top-level setting)."""
-    overrides: dict[str, Any] = {}
+    Keys are applied by `spec.apply_override`, exactly as a suite file's keys are.
+    """
+    pairs = []
     for item in items:
         key, sep, text = item.partition("=")
         if not sep or not key:
             raise HitlbenchError(f"malformed --set {item!r}: expected kind.key=value or key=value")
         try:
-            value = yaml.safe_load(text)
+            pairs.append((key, yaml12.load(text)))
         except yaml.YAMLError as exc:
+            problem = " ".join(str(exc).split())
             raise HitlbenchError(
-                f"malformed --set {item!r}: value is not valid YAML ({exc})"
+                f"malformed --set {item!r}: value is not valid YAML ({problem})"
             ) from exc
-        kind, dot, param = key.partition(".")
-        if not dot:
-            overrides[key] = value
-        elif kind in SET_KINDS and param:
-            overrides.setdefault(kind, {})[param] = value
-        else:
-            raise HitlbenchError(
-                f"malformed --set {item!r}: '{kind}' is not one of {', '.join(SET_KINDS)}"
-            )
-    return overrides
+    return pairs
 
 
 def build_raw_spec(args: argparse.Namespace) -> dict[str, Any]:
-    """The user's spec from flags and --set overrides (names and parameters, nothing resolved)."""
-    overrides = parse_set(args.set)
+    """The user's spec from flags, then --set overrides in order (nothing resolved yet)."""
     raw: dict[str, Any] = {}
-    for kind in ("dataset", *COMPONENT_KINDS):
-        name = getattr(args, kind)
-        params = overrides.pop(kind, {})
-        if name or params:
-            raw[kind] = {"name": name, "params": params}
-    for key in ("rounds", "batch_size", "seed", "threads", "device"):
+    for key in ("dataset", *COMPONENT_KINDS, "rounds", "batch_size", "seed", "threads", "device"):
         value = getattr(args, key)
         if value is not None:
-            raw[key] = value
-    raw.update(overrides)  # effort table and top-level settings
+            apply_override(raw, key, value)
+    for key, value in parse_set(args.set):
+        apply_override(raw, key, value)
     return raw
 
 
@@ -110,7 +102,8 @@ def summary_lines(record: dict) -> list[str]:
 def cmd_run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from .runner import execute, resolve_spec
+    from .runner import execute
+    from .spec import resolve_spec
 
     spec = resolve_spec(build_raw_spec(args))
     names = " ".join(f"{k}={spec[k]['name']}" for k in ("dataset", *COMPONENT_KINDS))
@@ -155,9 +148,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     for kind in kinds:
         registry = REGISTRIES[kind]
         rows = []
-        for name in registry.list():
-            if name not in registry:  # a plugin that failed to load drops out here
-                continue
+        for name in registry.available():  # a plugin that fails to load is listed below instead
             rows.append([name, ", ".join(registry.aliases(name)), registry.origin(name),
                          registry.describe(name)])  # fmt: skip
         print(f"\n{kind}s ({registry.group})")
@@ -175,6 +166,14 @@ def cmd_report(args: argparse.Namespace) -> int:
             record = read_record(path)
         except (OSError, ValueError) as exc:
             raise HitlbenchError(f"cannot read record {path}: {exc}") from exc
+        if not isinstance(record, dict) or not ({"error", "rounds"} & set(record)):
+            raise HitlbenchError(f"{path} is not a run record (no rounds and no error)")
+        if "error" in record:  # what `bench` writes for a cell that failed
+            suite = record.get("suite") or {}
+            cell = f" ({suite['name']}: {suite.get('method')})" if "name" in suite else ""
+            error = str(record["error"]).strip().splitlines() or ["(no message)"]
+            print(f"{path}: run {record.get('run_id')}{cell} FAILED: {error[0]}")
+            continue
         print(f"{path}: run {record['run_id']}")
         print(round_table(record["rounds"]))
         for line in summary_lines(record):
@@ -184,6 +183,15 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 RECORDS_ROOT = Path("leaderboards") / "records"
 LEADERBOARD_METRICS = ["total_corrections", "final_accuracy", "effort_s_total", "aulc_effort"]
+
+
+def suite_records(given: str | None, suite: str) -> Path:
+    """A suite's records folder from `--records`: the root `bench --out` wrote to (holding
+    `<suite>/`) or the suite's folder itself; default `leaderboards/records/<suite>`."""
+    if given is None:
+        return RECORDS_ROOT / suite
+    path = Path(given)
+    return path / suite if (path / suite).is_dir() else path
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -214,7 +222,7 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     from .suites import load_suite
 
     suite = load_suite(args.suite)
-    records_dir = Path(args.records or RECORDS_ROOT / suite.name)
+    records_dir = suite_records(args.records, suite.name)
     out = Path(args.out or Path("leaderboards") / f"{suite.name}.md")
     options = suite.leaderboard
     path = leaderboard.write(
@@ -239,8 +247,14 @@ def cmd_plot(args: argparse.Namespace) -> int:
     targets = args.targets
     if len(targets) == 1 and not targets[0].endswith(".json") and not Path(targets[0]).is_dir():
         suite = load_suite(targets[0])
-        sources, title, baseline = [RECORDS_ROOT / suite.name], suite.name, suite.baseline
+        sources, title, baseline = (
+            [suite_records(args.records, suite.name)],
+            suite.name,
+            suite.baseline,
+        )
         out = Path(args.out or Path("leaderboards") / "figures" / suite.name)
+    elif args.records:
+        raise HitlbenchError("--records goes with a suite name, not with record files or folders")
     else:
         sources, title, baseline = [Path(t) for t in targets], args.title or "hitlbench", None
         out = Path(args.out or "figures")
@@ -254,6 +268,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hitlbench", description=__doc__)
+    parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run one combination of strategies under a simulated oracle")
@@ -286,7 +301,11 @@ def make_parser() -> argparse.ArgumentParser:
 
     board = sub.add_parser("leaderboard", help="render leaderboards/<SUITE>.md from its records")
     board.add_argument("suite")
-    board.add_argument("--records", help="records folder (default leaderboards/records/<suite>)")
+    board.add_argument(
+        "--records",
+        help="the suite's records folder, or the root holding <suite>/ (as bench --out wrote it; "
+        "default leaderboards/records/<suite>)",
+    )
     board.add_argument("--out", help="markdown file (default leaderboards/<suite>.md)")
     board.set_defaults(func=cmd_leaderboard)
 
@@ -294,6 +313,9 @@ def make_parser() -> argparse.ArgumentParser:
     plot.add_argument("targets", nargs="+", metavar="SUITE|RECORD")
     plot.add_argument("--out", help="folder (default leaderboards/figures/<suite>)")
     plot.add_argument("--title", help="figure title when plotting records")
+    plot.add_argument(
+        "--records", help="with a suite: its records folder, or the root holding <suite>/"
+    )
     plot.set_defaults(func=cmd_plot)
 
     lst = sub.add_parser("list", help="registered strategies with aliases, origin, description")
@@ -306,8 +328,29 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _version() -> str:
+    import torch
+
+    return f"hitlbench {__version__} (torch {torch.__version__})"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
+    with warnings.catch_warnings():  # restores warnings.showwarning afterwards
+        shown = warnings.showwarning
+
+        def show(message, category, filename, lineno, file=None, line=None) -> None:
+            """A plugin failure as one clean line; any other warning as Python prints it."""
+            if issubclass(category, PluginWarning):
+                print(f"hitlbench: warning: {message}", file=file or sys.stderr)
+            else:
+                shown(message, category, filename, lineno, file, line)
+
+        warnings.showwarning = show
+        return _dispatch(args)
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     try:
         return args.func(args)
     except HitlbenchError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from .registry import parameters_of
@@ -12,6 +13,10 @@ class Component:
 
     version: ClassVar[str] = "1"  # bump whenever the strategy's behaviour changes
     registered_name: ClassVar[str] = ""
+    # Parameters added after records were published, each with the value that reproduces the
+    # behaviour from before it existed: left out of a run's identity while they hold that value,
+    # so published records keep their run ids (docs/concepts.md, "Run identity").
+    added_params: ClassVar[Mapping[str, Any]] = {}
 
     def get_params(self) -> dict[str, Any]:
         """The `__init__` parameters as stored on the instance (sklearn style)."""

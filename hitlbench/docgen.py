@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from . import yaml12
 from .registry import PLUGIN_SWITCH, Registry, parameters_of
 
 DEFAULT_OUT = Path("docs") / "strategies"
@@ -57,7 +58,7 @@ def _code(text: str) -> str:
 
 
 def _yaml_value(value: Any) -> str:
-    """`value` as typed after `--set kind.key=` in a shell, parsed back by yaml.safe_load."""
+    """`value` as typed after `--set kind.key=` in a shell, parsed back as `--set` parses it."""
     text = repr(value) if isinstance(value, float) else str(value)
     if isinstance(value, bool) or value is None:
         text = json.dumps(value)
@@ -68,7 +69,7 @@ def _yaml_value(value: Any) -> str:
 
 def _loads(text: str) -> Any:
     try:
-        return yaml.safe_load(text)
+        return yaml12.load(text)
     except yaml.YAMLError:
         return None
 
@@ -103,8 +104,20 @@ def source_path(cls: type) -> str:
 
 def _traits(kind: str, cls: type) -> list[tuple[str, str]]:
     if kind == "sampler":
+        from .samplers.base import ScoreSampler
+
         uses = "yes: ranks the pool with the current classifier" if cls.uses_model else "no"
-        return [("uses the model", uses)]
+        traits = [("uses the model", uses)]
+        if issubclass(cls, ScoreSampler):
+            traits.append(
+                (
+                    "ties",
+                    "equal scores are ordered at random with the sampler's own random stream "
+                    "(deterministic for a seed, as modAL's `random_tie_break`); a score that "
+                    "is not finite stops the run",
+                )
+            )
+        return traits
     if kind == "classifier":
         layer = cls.cam_layer
         return [("Grad-CAM layer (`cam_layer`)", _code(layer) if layer else "none")]

@@ -508,22 +508,26 @@ def _version_warnings(method: str, runs: Sequence[Mapping[str, Any]]) -> list[st
     ]
 
 
-def _seed_warnings(method: str, runs: Sequence[Mapping[str, Any]]) -> list[str]:
-    seeds: dict[tuple[str, int], int] = defaultdict(int)
-    for r in runs:
-        seeds[(_setting_key(r), r["spec"]["seed"])] += 1
-    return [
-        f"- WARNING: method {method} has {count} records for seed {seed} in setting {key}"
-        for (key, seed), count in sorted(seeds.items())
-        if count > 1
-    ]
+def _refuse_duplicates(groups: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
+    """One record per (method, setting, seed): two would be averaged as if they were two seeds."""
+    for method, runs in sorted(groups.items()):
+        ids: dict[tuple[str, int], list[str]] = defaultdict(list)
+        for r in runs:
+            ids[(_setting_key(r), r["spec"]["seed"])].append(str(r.get("run_id")))
+        for (key, seed), found in sorted(ids.items()):
+            if len(found) > 1:
+                raise LeaderboardError(
+                    f"method {method} has {len(found)} records for seed {seed} in setting {key} "
+                    f"(runs {', '.join(sorted(found))}); keep the one that backs the table and "
+                    "delete the others"
+                )
 
 
 def _warnings(records: Sequence[Mapping[str, Any]], groups: Mapping[str, Sequence]) -> list[str]:
-    """Loud lines for changed code, or for several records of one seed, among those compared."""
+    """Loud lines for changed code among the records compared."""
     lines = []
     for method in sorted(groups):
-        lines += _version_warnings(method, groups[method]) + _seed_warnings(method, groups[method])
+        lines += _version_warnings(method, groups[method])
     for key in ("hitlbench", "git"):
         found = _values(records, "env", key)
         if len(found) > 1:
@@ -562,6 +566,7 @@ def render(
     Rows: the baseline, then the methods in `method_order` (the suite's), then any other, sorted.
     """
     groups = _by_method(records)
+    _refuse_duplicates(groups)
     found = sorted(groups)
     if baseline == CEILING:
         raise LeaderboardError("the ceiling is a reference row; name a method as the baseline")

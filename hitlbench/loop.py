@@ -21,6 +21,7 @@ from .metrics import accuracy, box_metrics, explanation_metrics, macro_f1
 from .oracles.base import Oracle
 from .samplers.base import Sampler
 from .types import (
+    DivergedError,
     Effort,
     HitlbenchError,
     LabeledView,
@@ -94,6 +95,37 @@ def _crop_masks(masks: np.ndarray, boxes: np.ndarray, size: tuple[int, int]) -> 
     return crop_resize(masks[:, None].astype(np.float32), boxes, size)[:, 0] > 0.5
 
 
+def diverged(classifier: Classifier, round_index: int, problem: str) -> DivergedError:
+    """The error that stops a run whose classifier diverged, naming what to look at."""
+    params = classifier.get_params()
+    look = [p for p in classifier.tuning if p in params] or list(params)
+    settings = ", ".join(f"{p}={params[p]!r}" for p in look)
+    return DivergedError(
+        f"classifier {classifier.registered_name!r} diverged in round {round_index}: {problem}; "
+        f"look at its {settings}"
+    )
+
+
+def checked_proba(
+    classifier: Classifier, images: np.ndarray, n_classes: int, round_index: int
+) -> np.ndarray:
+    """`classifier.predict_proba(images)`, refused unless it is a finite [N, n_classes] array."""
+    proba = np.asarray(classifier.predict_proba(images))
+    if proba.shape != (len(images), n_classes):
+        raise HitlbenchError(
+            f"classifier {classifier.registered_name!r} returned probabilities of shape "
+            f"{proba.shape} for {len(images)} images; expected ({len(images)}, {n_classes})"
+        )
+    bad = int((~np.isfinite(proba)).any(axis=1).sum())
+    if bad:
+        raise diverged(
+            classifier,
+            round_index,
+            f"its probabilities are not finite for {bad} of {len(proba)} images",
+        )
+    return proba
+
+
 def holdout_metrics(
     classifier: Classifier,
     data: ImageData,
@@ -101,17 +133,19 @@ def holdout_metrics(
     images: np.ndarray,
     boxes: np.ndarray,
     size: tuple[int, int],
+    round_index: int,
 ) -> dict[str, float]:
     """Accuracy and macro-F1 on the holdout cropped with predicted boxes; where the data allows,
     accuracy on the same items without their decoy, and how well Grad-CAM matches each mask."""
     truth = data.labels[holdout]
     crops = crop_resize(images, boxes, size)
-    predicted = classifier.predict(crops)
+    n_classes = len(data.class_names)
+    predicted = checked_proba(classifier, crops, n_classes, round_index).argmax(axis=1)
     metrics = {"accuracy": accuracy(truth, predicted), "macro_f1": macro_f1(truth, predicted)}
     if data.clean_images is not None:  # the shortcut's cost
-        clean = data.clean_images[holdout].astype(np.float32) / 255.0
+        clean = crop_resize(data.clean_images[holdout].astype(np.float32) / 255.0, boxes, size)
         metrics["accuracy_clean"] = accuracy(
-            truth, classifier.predict(crop_resize(clean, boxes, size))
+            truth, checked_proba(classifier, clean, n_classes, round_index).argmax(axis=1)
         )
     if data.masks and (maps := classifier.explain(crops)) is not None:
         masks = {name: _crop_masks(m[holdout], boxes, size) for name, m in data.masks.items()}
@@ -187,7 +221,8 @@ def run_loop(
             images, boxes, fallback = detect(items)
             proposal = None
             if model is not None:
-                proba = model.predict_proba(crop_resize(images, boxes, size))
+                crops_now = crop_resize(images, boxes, size)
+                proba = checked_proba(model, crops_now, task.n_classes, round_index)
                 proposal = Proposal(labels=proba.argmax(axis=1), proba=proba)
             proposed_boxes = None
             if not person_boxes:
@@ -246,10 +281,15 @@ def run_loop(
                 masks=masks,
                 has_mask=has_mask,
             )
-            report = parts.classifier.fit(labeled, feedback=parts.feedback, rng=rngs.fit)
+            try:
+                report = parts.classifier.fit(labeled, feedback=parts.feedback, rng=rngs.fit)
+            except DivergedError as exc:
+                raise diverged(parts.classifier, round_index, str(exc)) from exc
         with _timed(times, "evaluate"):
             images, boxes, fallback = detect(split.holdout)
-            metrics = holdout_metrics(parts.classifier, data, split.holdout, images, boxes, size)
+            metrics = holdout_metrics(
+                parts.classifier, data, split.holdout, images, boxes, size, round_index
+            )
             if data.boxes is not None:
                 metrics.update(box_metrics(boxes, fallback, data.boxes[split.holdout], images))
             shown = None

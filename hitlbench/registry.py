@@ -12,11 +12,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from .params import check_params, init_parameters
 from .types import HitlbenchError
 
 T = TypeVar("T")
 
 PLUGIN_SWITCH = "HITLBENCH_DISABLE_PLUGINS"
+
+
+class PluginWarning(RuntimeWarning):
+    """A plugin entry point that failed to load; the command line prints it as one line."""
 
 
 class UnknownComponentError(KeyError, HitlbenchError):
@@ -111,8 +116,8 @@ class Registry(Generic[T]):
         failure = PluginFailure(self.kind, ep.name, ep.value, error)
         self.failures.append(failure)
         warnings.warn(
-            f"hitlbench: {self.kind} plugin {ep.name!r} ({ep.value}) failed to load: {error}",
-            RuntimeWarning,
+            f"{self.kind} plugin {ep.name!r} ({ep.value}) failed to load: {error}",
+            PluginWarning,
             stacklevel=3,
         )
 
@@ -141,10 +146,11 @@ class Registry(Generic[T]):
         return name
 
     def _unknown_message(self, name: str) -> str:
-        known = sorted([*self._entries, *self._aliases])
+        available = self.available()
+        known = sorted([*available, *(a for a, n in self._aliases.items() if n in available)])
         close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
         hint = f" Did you mean {', '.join(close)}?" if close else ""
-        return f"unknown {self.kind} {name!r}. Available: {', '.join(self.list())}.{hint}"
+        return f"unknown {self.kind} {name!r}. Available: {', '.join(available)}.{hint}"
 
     def get(self, name: str) -> type[T]:
         return self._entries[self.canonical(name)].cls
@@ -157,7 +163,8 @@ class Registry(Generic[T]):
         return True
 
     def create(self, name: str, **params: Any) -> T:
-        """Instantiate `name`; None values are dropped, unknown parameters are refused."""
+        """Instantiate `name`; None values are dropped, unknown parameters are refused and the
+        others checked against their type hints (`hitlbench.params`) before `__init__` runs."""
         cls = self.get(name)
         params = {k: v for k, v in params.items() if v is not None}
         accepted = parameters_of(cls)
@@ -167,6 +174,7 @@ class Registry(Generic[T]):
                 f"{self.kind} {name!r} has no parameter {', '.join(map(repr, unknown))}; "
                 f"it accepts: {', '.join(accepted) or 'none'}"
             )
+        check_params(cls, params, f"{self.kind} {name!r}")
         try:
             return cls(**params)
         except (TypeError, ValueError) as exc:
@@ -176,6 +184,10 @@ class Registry(Generic[T]):
         """Registered names (not aliases) matching an fnmatch pattern, sorted."""
         self._scan_plugins()
         return sorted(n for n in self._entries if fnmatch.fnmatchcase(n, pattern))
+
+    def available(self, pattern: str = "*") -> list[str]:
+        """`list(pattern)` without the plugins that fail to load (loading every plugin listed)."""
+        return [n for n in self.list(pattern) if self._load(self._entries[n]) is not None]
 
     def aliases(self, name: str) -> list[str]:
         name = self.canonical(name)
@@ -192,10 +204,8 @@ class Registry(Generic[T]):
 
 
 def parameters_of(cls: type) -> dict[str, Any]:
-    """`__init__` keyword parameters of a component class with their defaults (required: empty)."""
-    signature = inspect.signature(cls.__init__)
+    """`__init__` keyword parameters of a component class with their defaults (required: None)."""
     return {
         p.name: (None if p.default is inspect.Parameter.empty else p.default)
-        for p in list(signature.parameters.values())[1:]
-        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+        for p in init_parameters(cls)
     }

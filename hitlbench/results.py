@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import platform
 import subprocess
@@ -12,6 +13,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from .types import HitlbenchError
+
 SCHEMA = 1
 
 
@@ -19,8 +22,8 @@ def canonical_json(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
 
-def run_id(spec: dict) -> str:
-    """The hash of the canonical resolved spec."""
+def spec_hash(spec: Any) -> str:
+    """16 hex digits of the sha256 of the canonical JSON of `spec` (see `spec.run_id`)."""
     return hashlib.sha256(canonical_json(spec).encode()).hexdigest()[:16]
 
 
@@ -46,9 +49,35 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
     return path
 
 
+def _non_finite(obj: Any, where: str = "") -> str | None:
+    """Where in `obj` the first NaN or infinity is ("rounds[2].metrics.accuracy"), or None."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return where or "the top level"
+    items = (
+        obj.items() if isinstance(obj, dict) else enumerate(obj) if isinstance(obj, list) else ()
+    )
+    for key, value in items:
+        found = _non_finite(
+            value, f"{where}[{key}]" if isinstance(key, int) else f"{where}.{key}".lstrip(".")
+        )
+        if found:
+            return found
+    return None
+
+
 def write_json_atomic(path: str | os.PathLike, payload: Any) -> Path:
-    """A JSON file, written atomically."""
-    return write_text_atomic(path, json.dumps(payload, indent=1) + "\n")
+    """Strict JSON (no NaN or Infinity, which JSON does not have), written atomically.
+
+    Raises `HitlbenchError` naming the first non-finite number; nothing is written then.
+    """
+    try:
+        text = json.dumps(payload, indent=1, allow_nan=False)
+    except ValueError:
+        raise HitlbenchError(
+            f"{path}: not written: {_non_finite(payload)} is not a finite number, which JSON "
+            "cannot hold"
+        ) from None
+    return write_text_atomic(path, text + "\n")
 
 
 def read_record(path: str | os.PathLike) -> dict:

@@ -1,10 +1,8 @@
-"""Resolve a spec (names, defaults, seeds), run the loop once, and write its record."""
+"""Run a resolved spec through the loop once, and write its record."""
 
 from __future__ import annotations
 
-import copy
 import os
-import tempfile
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -13,155 +11,30 @@ from typing import Any
 import numpy as np
 import torch
 
-from .effort import seconds_table
 from .loop import Components, LoopRngs, LoopSettings, run_loop
 from .metrics import aulc_effort, effort_to_reach
 from .registries import COMPONENT_KINDS, REGISTRIES
-from .registry import parameters_of
-from .results import SCHEMA, environment, record_path, run_id, write_json_atomic
+from .results import SCHEMA, environment, record_path, write_json_atomic
+from .spec import check_annotations, device_available, instantiate, run_id
 from .types import Action, Effort, HitlbenchError
-
-DEFAULT_COMPONENTS = {
-    "sampler": "random",
-    "detector": "none",
-    "classifier": "small_cnn",
-    "oracle": "perfect",
-    "feedback": "labels",
-}
-DEFAULT_SETTINGS: dict[str, Any] = {
-    "rounds": 10,
-    "batch_size": 50,
-    "seed": 0,
-    "threads": 2,
-    "device": "auto",
-    "effort": {},
-    "effort_budget_s": None,
-    "targets": [0.7, 0.8, 0.9],
-}
-SPEC_KEYS = ("dataset", *COMPONENT_KINDS, *DEFAULT_SETTINGS)
-
-
-def default_dataset(detector: str) -> str:
-    """`fmnist`, or `fmnist_clutter` when the detector needs true boxes (DESIGN §4)."""
-    return "fmnist_clutter" if REGISTRIES["detector"].get(detector).needs_boxes else "fmnist"
-
-
-def _component(kind: str, given: Any, default: str) -> dict[str, Any]:
-    """{name, params} with the name resolved and every parameter filled; None name: `default`."""
-    if given is None or isinstance(given, str):
-        given = {"name": given}
-    if not isinstance(given, Mapping):
-        raise HitlbenchError(
-            f"{kind}: expected a name or {{name: ..., params: {{...}}}}, got {given!r}"
-        )
-    unknown = set(given) - {"name", "params"}
-    if unknown:
-        raise HitlbenchError(f"{kind}: unknown keys {sorted(unknown)}; use name and params")
-    given = {"name": given.get("name") or default, "params": given.get("params")}
-    registry = REGISTRIES[kind]
-    name = registry.canonical(str(given["name"]))
-    params = dict(given.get("params") or {})
-    registry.create(name, **params)  # validates names and values now, not half-way through a run
-    full = parameters_of(registry.get(name))
-    full.update(params)
-    return {"name": name, "params": full}
-
-
-def _positive_int_or_all(key: str, value: Any) -> int | str:
-    if value in ("all", None):
-        return "all"
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise HitlbenchError(f"{key} must be a positive integer or 'all', got {value!r}")
-    return value
-
-
-def resolve_device(device: str) -> str:
-    """`auto` becomes what this machine has; `cuda` stays `cuda` here too, so a suite's GPU cells
-    keep their identity on a machine without one (they are refused when run, not when resolved)."""
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device not in ("cpu", "cuda"):
-        raise HitlbenchError(f"device must be auto, cpu or cuda, got {device!r}")
-    return device
-
-
-def device_available(device: str) -> bool:
-    """Whether this machine can run on `device` (a resolved one: cpu or cuda)."""
-    return device != "cuda" or torch.cuda.is_available()
-
-
-def resolve_spec(raw: Mapping[str, Any]) -> dict[str, Any]:
-    """Aliases resolved, defaults filled, values checked: the spec that identifies a run."""
-    unknown = set(raw) - set(SPEC_KEYS)
-    if unknown:
-        raise HitlbenchError(f"unknown spec keys {sorted(unknown)}; known: {', '.join(SPEC_KEYS)}")
-    spec: dict[str, Any] = {}
-    for kind in COMPONENT_KINDS:
-        spec[kind] = _component(kind, raw.get(kind), DEFAULT_COMPONENTS[kind])
-    spec["dataset"] = _component(
-        "dataset", raw.get("dataset"), default_dataset(spec["detector"]["name"])
-    )
-    settings = {**DEFAULT_SETTINGS, **{k: v for k, v in raw.items() if k in DEFAULT_SETTINGS}}
-    spec["rounds"] = _positive_int_or_all("rounds", settings["rounds"])
-    spec["batch_size"] = _positive_int_or_all("batch_size", settings["batch_size"])
-    for key in ("seed", "threads"):
-        value = settings[key]
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int)
-            or value < (0 if key == "seed" else 1)
-        ):
-            raise HitlbenchError(
-                f"{key} must be an integer >= {0 if key == 'seed' else 1}, got {value!r}"
-            )
-        spec[key] = value
-    spec["device"] = resolve_device(settings["device"])
-    spec["effort"] = seconds_table(settings["effort"] or {})
-    budget = settings["effort_budget_s"]
-    if budget is not None and (not isinstance(budget, int | float) or budget <= 0):
-        raise HitlbenchError(f"effort_budget_s must be a positive number, got {budget!r}")
-    spec["effort_budget_s"] = budget
-    targets = settings["targets"]
-    if not isinstance(targets, list) or not all(
-        isinstance(t, int | float) and 0 < t <= 1 for t in targets
-    ):
-        raise HitlbenchError(f"targets must be a list of accuracies in (0, 1], got {targets!r}")
-    spec["targets"] = sorted(float(t) for t in targets)
-    check_compatible(spec)
-    return spec
-
-
-def check_compatible(spec: Mapping[str, Any]) -> None:
-    """Refuse combinations that cannot run, before any data is loaded."""
-    fb = REGISTRIES["feedback"].get(spec["feedback"]["name"])
-    clf = REGISTRIES["classifier"].get(spec["classifier"]["name"])
-    if fb.needs_cam and clf.cam_layer is None:
-        able = [
-            n for n in REGISTRIES["classifier"].list() if REGISTRIES["classifier"].get(n).cam_layer
-        ]
-        raise HitlbenchError(
-            f"feedback {spec['feedback']['name']!r} needs Grad-CAM, which classifier "
-            f"{spec['classifier']['name']!r} does not support; use one of: {', '.join(able)}"
-        )
 
 
 def build(spec: Mapping[str, Any]) -> tuple[Any, Components]:
     """Instances of the dataset and the five components, from a resolved spec."""
-
-    def make(kind: str):
-        return REGISTRIES[kind].create(spec[kind]["name"], **copy.deepcopy(spec[kind]["params"]))
-
-    return make("dataset"), Components(**{kind: make(kind) for kind in COMPONENT_KINDS})
+    parts = Components(**{kind: instantiate(spec, kind) for kind in COMPONENT_KINDS})
+    return instantiate(spec, "dataset"), parts
 
 
 def check_writable(directory: str | os.PathLike) -> None:
-    """Fail early, before any work, when results could not be written."""
-    try:
-        Path(directory).mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=directory, prefix=".write-test-"):
-            pass
-    except OSError as exc:
-        raise HitlbenchError(f"cannot write results to {directory}: {exc.strerror or exc}") from exc
+    """Fail early, before any work, when results could not be written there; creates nothing
+    (the folder is made when the record is written, so a refused run leaves no folder behind)."""
+    existing = Path(directory).absolute()
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise HitlbenchError(f"cannot write results to {directory}: {existing} is not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise HitlbenchError(f"cannot write results to {directory}: {existing} is not writable")
 
 
 def _seeds(seed: int) -> dict[str, np.random.SeedSequence]:
@@ -215,6 +88,13 @@ def execute(
     torch.set_num_threads(spec["threads"])
     started = time.perf_counter()
     split = dataset.build(np.random.default_rng(seeds["split"]))
+    check_annotations(  # what the data turned out to hold (a plugin may not declare it)
+        spec["dataset"]["name"],
+        split.data.offers(),
+        detector=parts.detector,
+        feedback=parts.feedback,
+        oracle=parts.oracle,
+    )
     n_pool = len(split.pool)
     batch = None if spec["batch_size"] == "all" else spec["batch_size"]
     rounds = None if spec["rounds"] == "all" else spec["rounds"]

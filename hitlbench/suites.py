@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -11,13 +10,11 @@ from typing import Any
 
 import yaml
 
-from .registries import COMPONENT_KINDS
-from .results import run_id
-from .runner import DEFAULT_SETTINGS, resolve_spec
+from . import yaml12
+from .spec import apply_override, resolve_spec, run_id
 from .types import HitlbenchError
 
 SUITE_DIR = Path(__file__).resolve().parent.parent / "benchmarks"
-SPEC_KINDS = ("dataset", *COMPONENT_KINDS)
 SUITE_KEYS = {
     "name", "description", "seeds", "settings", "defaults", "grid", "methods", "baseline",
     "references", "leaderboard",
@@ -100,35 +97,6 @@ class Suite:
         return Cell(method=method, setting=dict(point), seed=seed, spec=spec)
 
 
-def apply_override(raw: dict[str, Any], key: str, value: Any) -> None:
-    """Apply `kind: name`, `kind: {name, params}`, `kind.name`, `kind.param`, `effort.x` or `setting`."""
-    kind, dot, param = key.partition(".")
-    if kind in SPEC_KINDS:
-        entry = raw.setdefault(kind, {"name": None, "params": {}})
-        if not dot:
-            if isinstance(value, Mapping):
-                entry["name"] = value.get("name", entry["name"])
-                entry["params"].update(copy.deepcopy(value.get("params") or {}))
-            else:
-                entry["name"] = value
-        elif param == "name":
-            entry["name"] = value
-        else:
-            entry["params"][param] = copy.deepcopy(value)
-    elif kind == "effort":
-        if dot:
-            raw.setdefault("effort", {})[param] = value
-        else:
-            raw.setdefault("effort", {}).update(value or {})
-    elif not dot and key in DEFAULT_SETTINGS:
-        raw[key] = copy.deepcopy(value)
-    else:
-        raise HitlbenchError(
-            f"unknown key {key!r}: use a component ({', '.join(SPEC_KINDS)}), kind.param, "
-            f"effort.action or a run setting ({', '.join(DEFAULT_SETTINGS)})"
-        )
-
-
 def find_suite(name_or_path: str | Path) -> Path:
     """A path to a YAML file, or a name under benchmarks/."""
     path = Path(name_or_path)
@@ -207,7 +175,7 @@ def _as_layer(value: Any) -> dict[str, Any]:
 def load_suite(name_or_path: str | Path) -> Suite:
     path = find_suite(name_or_path)
     try:
-        doc = yaml.safe_load(path.read_text())
+        doc = yaml12.load(path.read_text())
     except yaml.YAMLError as exc:
         raise HitlbenchError(f"{path}: not valid YAML ({exc})") from exc
     return parse_suite(doc, path.stem)

@@ -7,7 +7,10 @@ def test_my_sampler():
 
 from __future__ import annotations
 
+import inspect
+import typing
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -17,8 +20,9 @@ from .data.base import Dataset, ImageData
 from .detectors.base import Detector
 from .feedback.base import Feedback
 from .oracles.base import Oracle
+from .params import check_params, init_parameters, parameter_hints
 from .samplers.base import Sampler
-from .types import Action, LabeledView, PoolView, Proposal, TaskInfo, Truth, Want
+from .types import Action, HitlbenchError, LabeledView, PoolView, Proposal, TaskInfo, Truth, Want
 
 LABEL_ACTIONS = (Action.LABEL_SCRATCH.value, Action.LABEL_CORRECT.value, Action.LABEL_ACCEPT.value)
 
@@ -65,6 +69,58 @@ def _fitted_classifier(data: ImageData) -> Classifier:
     model.bind(data.task(), device="cpu", seed=0)
     model.fit(tiny_labeled(data), feedback=LabelsOnly(), rng=np.random.default_rng(0))
     return model
+
+
+def _types_in(hint: Any) -> tuple[set[Any], bool]:
+    """(the plain types a hint admits, whether it allows NaN and infinities)."""
+    allow_nan = False
+    if typing.get_origin(hint) is typing.Annotated:
+        hint, *extras = typing.get_args(hint)
+        allow_nan = any(getattr(e, "allow_inf_nan", False) for e in extras)
+    args = (
+        typing.get_args(hint)
+        if typing.get_origin(hint) in (typing.Union, type(int | None))
+        else (hint,)
+    )
+    types = set()
+    for arg in args:
+        inner, nan = (
+            _types_in(arg) if typing.get_origin(arg) is typing.Annotated else ({arg}, False)
+        )
+        types |= inner
+        allow_nan |= nan
+    return types, allow_nan
+
+
+def check_parameters(cls: type) -> None:
+    """Every `__init__` parameter has a type hint that its default passes, and a wrong value is
+    refused with one line naming the parameter: NaN for a float (unless the hint allows it, with
+    `pydantic.AllowInfNan(True)`), 2.5 for an int, `"maybe"` for a bool (`hitlbench.params`)."""
+    hints = parameter_hints(cls)
+    for parameter in init_parameters(cls):
+        name, hint = parameter.name, hints[parameter.name]
+        assert hint is not Any, (
+            f"parameter {name} has no type hint; hitlbench checks --set values against hints"
+        )
+        default = parameter.default
+        if default is not inspect.Parameter.empty and default is not None:
+            check_params(cls, {name: default}, cls.__name__)  # the default fits its own hint
+        types, allow_nan = _types_in(hint)
+        wrong = []
+        if float in types and not allow_nan:
+            wrong.append(float("nan"))
+        if int in types and float not in types:
+            wrong.append(2.5)
+        if bool in types and str not in types:
+            wrong.append("maybe")
+        for value in wrong:
+            try:
+                check_params(cls, {name: value}, cls.__name__)
+            except HitlbenchError as exc:
+                message = str(exc)
+                assert "\n" not in message and f"parameter {name}=" in message, message
+            else:
+                raise AssertionError(f"parameter {name} ({hint}) accepted {value!r}")
 
 
 def check_sampler(sampler: Sampler, k: int = 7) -> None:
@@ -181,3 +237,7 @@ def check_dataset(dataset: Dataset) -> None:
     assert np.array_equal(first.pool, again.pool) and np.array_equal(first.holdout, again.holdout)
     if data.boxes is not None:
         assert data.boxes.shape == (len(data), 4)
+    if dataset.offers is not None:
+        assert data.offers() == dataset.offers, (
+            f"declares offers {sorted(dataset.offers)} but its data offers {sorted(data.offers())}"
+        )

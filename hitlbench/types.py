@@ -13,6 +13,10 @@ class HitlbenchError(Exception):
     """A user-facing error: bad input, missing data, a combination that cannot run."""
 
 
+class DivergedError(HitlbenchError):
+    """A classifier's training loss or outputs stopped being finite numbers (NaN or infinite)."""
+
+
 class Action(str, Enum):
     """The frozen vocabulary of what a simulated person does; effort is counted per action."""
 
@@ -32,6 +36,9 @@ class Want(str, Enum):
     BOX = "box"
     MASK_SPURIOUS = "mask_spurious"
     MASK_OBJECT = "mask_object"
+
+
+MASK_OF_WANT = {Want.MASK_SPURIOUS: "spurious", Want.MASK_OBJECT: "object"}  # the mask's name
 
 
 class Effort(dict):

@@ -14,7 +14,8 @@ from conftest import without_timings
 
 from hitlbench.bench import run_suite
 from hitlbench.runner import execute
-from hitlbench.suites import apply_override, load_suite, parse_suite
+from hitlbench.spec import apply_override
+from hitlbench.suites import load_suite, parse_suite
 from hitlbench.types import HitlbenchError
 
 SUITE = {

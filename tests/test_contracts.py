@@ -47,6 +47,16 @@ def test_classifier_contract(name):
     testing.check_classifier(lambda: REGISTRIES["classifier"].create(name, **params))
 
 
+PARAMETER_CASES = [(kind, name) for kind in REGISTRIES for name in builtin(kind)]
+
+
+@pytest.mark.parametrize(
+    ("kind", "name"), PARAMETER_CASES, ids=[f"{k}-{n}" for k, n in PARAMETER_CASES]
+)
+def test_parameters_contract(kind, name):
+    testing.check_parameters(REGISTRIES[kind].get(name))
+
+
 def test_every_registry_has_a_builtin():
     assert set(REGISTRIES) == {"dataset", "sampler", "detector", "classifier", "oracle", "feedback"}
     for kind in REGISTRIES:

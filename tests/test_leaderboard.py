@@ -387,9 +387,10 @@ def test_mixed_component_versions_are_flagged_loudly():
     assert "WARNING" not in board([make_record("Random", 0), make_record("Random", 1)])
 
 
-def test_duplicate_seeds_are_flagged():
-    md = board([make_record("Random", 0), make_record("Random", 0)])
-    assert "WARNING: method Random has 2 records for seed 0" in md
+def test_two_records_of_one_method_setting_and_seed_are_refused():
+    twice = [make_record("Random", 0), make_record("Random", 0)]
+    with pytest.raises(LeaderboardError, match="method Random has 2 records for seed 0"):
+        board(twice)
 
 
 def test_records_from_several_commits_are_flagged():

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 from conftest import without_timings
 
-from hitlbench.results import run_id
-from hitlbench.runner import execute, resolve_spec
+from hitlbench.runner import execute
 from hitlbench.samplers.margin import MarginSampler
 from hitlbench.samplers.random_order import RandomSampler
+from hitlbench.spec import resolve_spec, run_id
 from hitlbench.types import HitlbenchError, PoolView
 
 
@@ -85,8 +85,8 @@ def test_spec_resolution_fills_defaults_and_resolves_aliases():
 @pytest.mark.parametrize(
     ("raw", "message"),
     [
-        ({"batch_size": 0}, "batch_size must be a positive integer"),
-        ({"rounds": -1}, "rounds must be a positive integer"),
+        ({"batch_size": 0}, "run setting batch_size=0 refused"),
+        ({"rounds": -1}, "run setting rounds=-1 refused"),
         ({"sampler": "nope"}, "unknown sampler 'nope'"),
         ({"classifier": {"name": "small_cnn", "params": {"widht": 3}}}, "accepts: width"),
         ({"bogus": 1}, "unknown spec keys"),

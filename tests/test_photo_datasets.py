@@ -16,6 +16,7 @@ from hitlbench.data.cub200 import CUB200
 from hitlbench.data.hf_boxes import HFBoxes
 from hitlbench.data.imagefolder_boxes import ImageFolderBoxes
 from hitlbench.data.stanford_dogs import StanfordDogs
+from hitlbench.data.voc_boxes import VOCBoxes
 from hitlbench.data.yolo_boxes import YOLOBoxes
 from hitlbench.testing import check_dataset
 from hitlbench.types import HitlbenchError
@@ -155,6 +156,9 @@ def make_coco(root: Path) -> Path:
             continue
         if k == 0:  # a smaller box of another class: the largest box gives the label
             annotations.append({"id": 999, "image_id": 100, "category_id": 2, "bbox": [0, 0, 3, 3]})
+            # a crowd region of another class, larger still: no object box, skipped
+            crowd = {"id": 998, "image_id": 100, "category_id": 3, "bbox": [0, 0, 40, 32]}
+            annotations.append({**crowd, "iscrowd": 1})
         bbox = [x0, y0, x1 - x0, y1 - y0]
         annotations.append(
             {"id": k, "image_id": 100 + k, "category_id": label + 1, "bbox": bbox, "iscrowd": 0}
@@ -162,6 +166,29 @@ def make_coco(root: Path) -> Path:
     coco = {"images": images, "annotations": annotations, "categories": categories}
     (root / "_annotations.coco.json").write_text(json.dumps(coco))
     return root / "00.jpg"
+
+
+def voc_object(name: str, box, difficult: int = 0) -> str:
+    corners = "".join(f"<{t}>{v}</{t}>" for t, v in zip(("xmin", "ymin", "xmax", "ymax"), box))
+    return f"<object><name>{name}</name><difficult>{difficult}</difficult><bndbox>{corners}</bndbox></object>"
+
+
+def make_voc(root: Path) -> Path:
+    """JPEGImages/ + Annotations/*.xml + ImageSets/Main/test.txt, as most VOC exports are."""
+    (root / "Annotations").mkdir(parents=True, exist_ok=True)
+    (root / "ImageSets" / "Main").mkdir(parents=True, exist_ok=True)
+    for k in range(N + 1):  # the last image's only object is difficult: left out, counted
+        draw(root / "JPEGImages" / f"{k:02d}.jpg", k)
+        w, h, label, box = spec(k)
+        objects = [voc_object(CLASSES[label], box, difficult=int(k == N))]
+        if k == 0:  # a smaller box of another class, and a larger difficult one: both lose
+            objects += [voc_object("beta", (1, 1, 4, 4)), voc_object("gamma", (0, 0, w, h), 1)]
+        size = f"<size><width>{w}</width><height>{h}</height><depth>3</depth></size>"
+        xml = f"<annotation><filename>{k:02d}.jpg</filename>{size}{''.join(objects)}</annotation>"
+        (root / "Annotations" / f"{k:02d}.xml").write_text(xml)
+    test_ids = [f"{k:02d}" for k in range(N) if is_test(k)]
+    (root / "ImageSets" / "Main" / "test.txt").write_text("\n".join(test_ids) + "\n")
+    return root / "JPEGImages" / "00.jpg"
 
 
 def make_yolo(root: Path) -> Path:
@@ -190,6 +217,7 @@ FORMATS = {
     "imagefolder_boxes": (ImageFolderBoxes, make_imagefolder, FOLDER_ORDER),
     "coco_boxes": (COCOBoxes, make_coco, list(range(N))),
     "yolo_boxes": (YOLOBoxes, make_yolo, YOLO_ORDER),
+    "voc_boxes": (VOCBoxes, make_voc, list(range(N))),
 }
 
 
@@ -207,13 +235,14 @@ def test_loads_native_format(name, tmp_path):
 @pytest.mark.parametrize(
     ("name", "alias"),
     [("cub200", "birds"), ("stanford_dogs", "dogs"), ("imagefolder_boxes", "flowers17")]
-    + [("yolo_boxes", "asl_letters"), ("coco_boxes", None), ("hf_boxes", None)],
+    + [("yolo_boxes", "asl_letters"), ("coco_boxes", None), ("hf_boxes", None)]
+    + [("voc_boxes", "pascal_voc")],
 )
 def test_registered(name, alias):
     assert datasets.aliases(name) == ([alias] if alias else [])
 
 
-@pytest.mark.parametrize("name", ["cub200", "stanford_dogs", "yolo_boxes"])
+@pytest.mark.parametrize("name", ["cub200", "stanford_dogs", "yolo_boxes", "voc_boxes"])
 def test_official_split(name, tmp_path):
     cls, make, order = FORMATS[name]
     make(tmp_path)
@@ -234,12 +263,62 @@ def test_no_official_split(name, tmp_path):
 def test_skipped_images_are_counted(tmp_path):
     make_coco(tmp_path / "coco")
     make_yolo(tmp_path / "yolo")
+    make_voc(tmp_path / "voc")
     for data in (
         COCOBoxes(root=str(tmp_path / "coco"), image_size=S).load(),
         YOLOBoxes(root=str(tmp_path / "yolo"), image_size=S).load(),
+        VOCBoxes(root=str(tmp_path / "voc"), image_size=S).load(),
     ):
         assert data.provenance["images_without_boxes"] == 1
         assert len(data) == N
+
+
+def test_coco_crowd_regions_are_not_objects(tmp_path):
+    make_coco(tmp_path)  # image 0 has a crowd region larger than its object, of another class
+    data = COCOBoxes(root=str(tmp_path), image_size=S).load()
+    assert data.provenance["crowd_regions_skipped"] == 1
+    assert data.labels[0] == spec(0)[2] and data.boxes[0].tolist() == [4.0, 4.0, 12.0, 12.0]
+    replace_in(
+        tmp_path / "_annotations.coco.json",
+        '"bbox": [10, 8, 20, 16], "iscrowd": 0',
+        '"bbox": [10, 8, 20, 16], "iscrowd": 1',
+    )
+    replace_in(
+        tmp_path / "_annotations.coco.json",
+        '"category_id": 2, "bbox": [0, 0, 3, 3]',
+        '"category_id": 2, "bbox": [0, 0, 3, 3], "iscrowd": 1',
+    )
+    only_crowds = COCOBoxes(root=str(tmp_path), image_size=S).load()
+    assert len(only_crowds) == N - 1 and only_crowds.provenance["images_without_boxes"] == 2
+
+
+def test_yolo_class_names_must_match_the_ids_label_lines_use(tmp_path):
+    make_yolo(tmp_path)
+    replace_in(tmp_path / "data.yaml", "nc: 3", "nc: 4")
+    with pytest.raises(HitlbenchError, match="nc is 4 but `names` lists 3 classes"):
+        YOLOBoxes(root=str(tmp_path), image_size=S).load()
+    (tmp_path / "data.yaml").write_text("names: {0: alpha, 1: beta, 3: gamma}\n")
+    with pytest.raises(HitlbenchError, match="maps class ids"):
+        YOLOBoxes(root=str(tmp_path), image_size=S).load()
+
+
+OVERSHOOT = {  # image 0's box (10, 8, 30, 24) on 40x32, pushed just past the right edge
+    "cub200": lambda r: replace_in(r / "bounding_boxes.txt", "1 10.0 8.0 20.0", "1 10.0 8.0 30.6"),
+    "stanford_dogs": lambda r: replace_in(r / DOG_ANNOTATION, "<xmax>30<", "<xmax>41<"),
+    "imagefolder_boxes": lambda r: replace_in(r / "boxes.csv", "img00.png,10,8,30", "img00.png,10,8,40.6"),
+    "coco_boxes": lambda r: replace_in(r / "_annotations.coco.json", "[10, 8, 20, 16]", "[10, 8, 30.6, 16]"),
+    "yolo_boxes": lambda r: replace_in(r / "train/labels/00.txt", "0 0.5 0.5 0.5", "0 0.75 0.5 0.5008"),
+    "voc_boxes": lambda r: replace_in(r / "Annotations/00.xml", "<xmax>30<", "<xmax>41<"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", OVERSHOOT)
+def test_a_box_past_the_edge_is_clipped_to_the_image(name, tmp_path):
+    cls, make, _ = FORMATS[name]
+    make(tmp_path)
+    OVERSHOOT[name](tmp_path)
+    box = cls(root=str(tmp_path), image_size=S).load().boxes[0]
+    assert box[2] == S and box[1] == 4.0 and box[3] == 12.0
 
 
 def test_default_root_is_under_hitlbench_data(monkeypatch, tmp_path):
@@ -298,44 +377,51 @@ DOG_FIRST = "Images/n02090000-alpha/n02090000_00.jpg"
 DOG_ANNOTATION = "Annotation/n02090000-alpha/n02090000_00"
 ERRORS = [
     # (format, what is broken, mutation of the fixture root, file the message must name)
-    ("cub200", "box outside", lambda r: replace_in(r / "bounding_boxes.txt", "1 10.0 8.0 20.0", "1 10.0 8.0 40.0"), "bounding_boxes.txt"),
+    ("cub200", "no area inside", lambda r: replace_in(r / "bounding_boxes.txt", "1 10.0 8.0 20.0", "1 50.0 8.0 20.0"), "bounding_boxes.txt"),
     ("cub200", "x1 < x0", lambda r: replace_in(r / "bounding_boxes.txt", "1 10.0 8.0 20.0", "1 10.0 8.0 -5.0"), "bounding_boxes.txt"),
     ("cub200", "missing annotation file", lambda r: (r / "bounding_boxes.txt").unlink(), "bounding_boxes.txt"),
     ("cub200", "undecodable image", lambda r: corrupt(r / CUB_FIRST), "alpha_00.jpg"),
     ("cub200", "class id out of range", lambda r: replace_in(r / "image_class_labels.txt", "1 1\n", "1 4\n"), "image_class_labels.txt"),
     ("cub200", "missing image", lambda r: (r / CUB_FIRST).unlink(), "images.txt"),
     ("cub200", "box of an unknown image", lambda r: replace_in(r / "bounding_boxes.txt", "1 10.0", "99 10.0"), "bounding_boxes.txt"),
-    ("stanford_dogs", "box outside", lambda r: replace_in(r / DOG_ANNOTATION, "<xmax>30<", "<xmax>45<"), DOG_ANNOTATION),
+    ("stanford_dogs", "no area inside", lambda r: replace_in(r / DOG_ANNOTATION, "<xmin>10</xmin><ymin>8</ymin><xmax>30<", "<xmin>41</xmin><ymin>8</ymin><xmax>50<"), DOG_ANNOTATION),
     ("stanford_dogs", "x1 < x0", lambda r: replace_in(r / DOG_ANNOTATION, "<xmax>30<", "<xmax>3<"), DOG_ANNOTATION),
     ("stanford_dogs", "missing annotation file", lambda r: (r / DOG_ANNOTATION).unlink(), DOG_ANNOTATION),
     ("stanford_dogs", "undecodable image", lambda r: corrupt(r / DOG_FIRST), DOG_FIRST),
     ("stanford_dogs", "missing image", lambda r: (r / DOG_FIRST).unlink(), DOG_ANNOTATION),
     ("stanford_dogs", "test list names a missing image", drop_dog_07, "test_list.mat"),
-    ("imagefolder_boxes", "box outside", lambda r: replace_in(r / "boxes.csv", "img00.png,10,8,30", "img00.png,10,8,50"), "boxes.csv"),
+    ("imagefolder_boxes", "no area inside", lambda r: replace_in(r / "boxes.csv", "img00.png,10,8,30", "img00.png,45,8,60"), "boxes.csv"),
     ("imagefolder_boxes", "x1 < x0", lambda r: replace_in(r / "boxes.csv", "img00.png,10,8,30", "img00.png,10,8,5"), "boxes.csv"),
     ("imagefolder_boxes", "missing annotation file", lambda r: (r / "boxes.csv").unlink(), "boxes.csv"),
     ("imagefolder_boxes", "undecodable image", lambda r: corrupt(r / "alpha/img00.png"), "img00.png"),
     ("imagefolder_boxes", "image without a box", lambda r: draw(r / "beta/extra.png", 1), "boxes.csv"),
     ("imagefolder_boxes", "missing image", lambda r: (r / "beta/img01.png").unlink(), "boxes.csv"),
-    ("coco_boxes", "box outside", lambda r: replace_in(r / "_annotations.coco.json", "[10, 8, 20, 16]", "[10, 8, 40, 16]"), "_annotations.coco.json"),
+    ("coco_boxes", "no area inside", lambda r: replace_in(r / "_annotations.coco.json", "[10, 8, 20, 16]", "[-0.9, 10, 0.6, 20]"), "_annotations.coco.json"),
     ("coco_boxes", "x1 < x0", lambda r: replace_in(r / "_annotations.coco.json", "[10, 8, 20, 16]", "[10, 8, -20, 16]"), "_annotations.coco.json"),
     ("coco_boxes", "missing annotation file", lambda r: (r / "_annotations.coco.json").unlink(), "_annotations.coco.json"),
     ("coco_boxes", "undecodable image", lambda r: corrupt(r / "00.jpg"), "00.jpg"),
     ("coco_boxes", "class id out of range", lambda r: replace_in(r / "_annotations.coco.json", '"category_id": 1, "bbox": [10', '"category_id": 7, "bbox": [10'), "_annotations.coco.json"),
     ("coco_boxes", "missing image", lambda r: (r / "00.jpg").unlink(), "_annotations.coco.json"),
     ("coco_boxes", "box of an unknown image", lambda r: replace_in(r / "_annotations.coco.json", '"image_id": 101', '"image_id": 555'), "_annotations.coco.json"),
-    ("yolo_boxes", "box outside", lambda r: replace_in(r / "train/labels/00.txt", "0 0.5 0.5 0.5", "0 0.9 0.5 0.5"), "00.txt"),
+    ("yolo_boxes", "no area inside", lambda r: replace_in(r / "train/labels/00.txt", "0 0.5 0.5 0.5", "0 1.5 0.5 0.5"), "00.txt"),
     ("yolo_boxes", "x1 < x0", lambda r: replace_in(r / "train/labels/00.txt", "0 0.5 0.5 0.5", "0 0.5 0.5 -0.5"), "00.txt"),
     ("yolo_boxes", "missing annotation file", lambda r: (r / "train/labels/01.txt").unlink(), "01.txt"),
     ("yolo_boxes", "missing data.yaml", lambda r: (r / "data.yaml").unlink(), "data.yaml"),
     ("yolo_boxes", "undecodable image", lambda r: corrupt(r / "train/images/00.jpg"), "00.jpg"),
     ("yolo_boxes", "class id out of range", lambda r: replace_in(r / "train/labels/01.txt", "1 ", "3 "), "01.txt"),
     ("yolo_boxes", "labels of a missing image", lambda r: (r / "train/images/01.jpg").unlink(), "01.txt"),
+    ("voc_boxes", "no area inside", lambda r: replace_in(r / "Annotations/00.xml", "<xmin>10</xmin><ymin>8</ymin><xmax>30<", "<xmin>41</xmin><ymin>8</ymin><xmax>50<"), "00.xml"),
+    ("voc_boxes", "x1 < x0", lambda r: replace_in(r / "Annotations/00.xml", "<xmax>30<", "<xmax>3<"), "00.xml"),
+    ("voc_boxes", "missing image", lambda r: (r / "JPEGImages/01.jpg").unlink(), "01.xml"),
+    ("voc_boxes", "undecodable image", lambda r: corrupt(r / "JPEGImages/00.jpg"), "00.jpg"),
+    ("voc_boxes", "invalid XML", lambda r: (r / "Annotations/02.xml").write_text("<annotation"), "02.xml"),
+    ("voc_boxes", "object without a name", lambda r: replace_in(r / "Annotations/01.xml", "<name>beta</name>", "<name></name>"), "01.xml"),
+    ("voc_boxes", "missing folder", lambda r: (r / "Annotations").rename(r / "Notes"), "Annotations"),
 ]  # fmt: skip
 
 
 PROBLEM = {  # what each kind of breakage must say, besides the file's name
-    "box outside": "lies outside the image",
+    "no area inside": "no area inside the image",
     "x1 < x0": "x1 <= x0",
     "missing annotation file": "annotation file missing",
     "missing data.yaml": "annotation file missing",
@@ -346,6 +432,9 @@ PROBLEM = {  # what each kind of breakage must say, besides the file's name
     "image without a box": "no box for image",
     "test list names a missing image": "missing image",
     "labels of a missing image": "labels for a missing image",
+    "invalid XML": "not valid Pascal VOC XML",
+    "object without a name": "has no <name>",
+    "missing folder": "folder missing",
 }
 
 
@@ -448,7 +537,7 @@ def test_hf_imagefolder_flat_columns(tmp_path):
 
 
 HF_ERRORS = [
-    ("box outside", {"broken": {"objects": {"bbox": [[10, 8, 40, 16]], "category": [0]}}}, "row 0"),
+    ("no area inside", {"broken": {"objects": {"bbox": [[50, 8, 20, 16]], "category": [0]}}}, "row 0"),
     ("x1 < x0", {"broken": {"objects": {"bbox": [[10, 8, -20, 16]], "category": [0]}}}, "row 0"),
     ("undecodable image", {"broken": {"image": {"bytes": b"junk", "path": "broken.png"}}}, "broken.png"),
     ("missing column", {"box_column": "objects.box"}, "objects.box"),

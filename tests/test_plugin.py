@@ -33,8 +33,11 @@ class ReverseOrder(Sampler):
 
     version = "0.3"
 
+    def __init__(self, skip: int = 0):
+        self.skip = skip
+
     def select(self, pool, k, *, model, rng):
-        return np.arange(len(pool))[::-1][:k]
+        return np.arange(len(pool))[::-1][self.skip : self.skip + k]
 '''
 
 
@@ -84,6 +87,28 @@ def test_installed_plugin_runs_by_name(plugin_site, tmp_path):
     assert record["components"]["sampler"] == {
         "name": "reverse_order", "origin": "hitlbench-reverse-sampler==0.3.0", "version": "0.3",
     }  # fmt: skip
+
+
+def test_unknown_names_list_only_plugins_that_load_and_failures_warn_in_one_line(plugin_site):
+    out = hitlbench(plugin_site, "run", "--sampler", "boom", "--dataset", "digits")
+    assert out.returncode == 2
+    available = out.stderr.split("Available: ", 1)[1]
+    assert "reverse_order" in available and "broken_one" not in available
+    warning = [line for line in out.stderr.splitlines() if "broken_one" in line]
+    assert warning == [
+        "hitlbench: warning: sampler plugin 'broken_one' (reverse_sampler_missing:Nothing) failed "
+        "to load: ModuleNotFoundError: No module named 'reverse_sampler_missing'"
+    ]
+    assert "registry.py" not in out.stderr and "Traceback" not in out.stderr
+
+
+def test_a_plugins_parameters_are_checked_against_its_type_hints(plugin_site, tmp_path):
+    out = hitlbench(
+        plugin_site, "run", "--sampler", "reverse_order", "--set", "sampler.skip=2.5",
+        "--dataset", "digits", "--out", str(tmp_path),
+    )  # fmt: skip
+    assert out.returncode == 2
+    assert "sampler 'reverse_order': parameter skip=2.5 refused" in out.stderr
 
 
 def test_disable_switch_hides_the_plugin(plugin_site):

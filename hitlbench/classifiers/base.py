@@ -19,6 +19,8 @@ class Classifier(Component, ABC):
     """Maps crops [N, C, H, W] (float32 in [0, 1]) to class probabilities [N, n_classes]."""
 
     cam_layer: ClassVar[str | None] = None  # module path for Grad-CAM, if supported
+    # The parameters that decide whether training converges; a run that diverges names them.
+    tuning: ClassVar[tuple[str, ...]] = ()
 
     @abstractmethod
     def bind(self, task: TaskInfo, *, device: str, seed: int) -> None:

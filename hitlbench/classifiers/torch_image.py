@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from ..explain import gradcam, gradcam_with_logits
-from ..types import FitReport, TaskInfo
+from ..types import DivergedError, FitReport, TaskInfo
 from .base import Classifier
 
 PREDICT_BATCH = 512
@@ -55,7 +55,12 @@ class Recipe:
 
 
 class TorchImageClassifier(Classifier):
-    """Seeded initial weights, retrained each round on an internal split with early stopping."""
+    """Seeded initial weights, retrained each round on an internal split with early stopping.
+
+    `fit` raises `DivergedError` as soon as a minibatch's loss is not finite.
+    """
+
+    tuning = ("lr", "lr_decay", "weight_decay", "batch_size")
 
     def __init__(self, recipe: Recipe):
         self.recipe = recipe
@@ -128,7 +133,7 @@ class TorchImageClassifier(Classifier):
         best = (-float("inf"), -float("inf"))
         best_state, best_acc, best_epoch, stale, epoch = None, None, 0, 0, 0
         for epoch in range(1, self.recipe.max_epochs + 1):
-            self._train_epoch(x_tr, y_tr, extras, optimizer, schedule, feedback)
+            self._train_epoch(x_tr, y_tr, extras, optimizer, schedule, feedback, epoch)
             if len(va) == 0 or epoch < self.recipe.min_epochs:
                 best_epoch = epoch
                 continue
@@ -154,7 +159,7 @@ class TorchImageClassifier(Classifier):
             n_val=len(va),
         )
 
-    def _train_epoch(self, x, y, extras, optimizer, schedule, feedback) -> None:
+    def _train_epoch(self, x, y, extras, optimizer, schedule, feedback, epoch: int) -> None:
         self.net.train()
         order = torch.randperm(len(x), device="cpu").to(self.device)
         for start in range(0, len(x), self.recipe.batch_size):
@@ -172,6 +177,8 @@ class TorchImageClassifier(Classifier):
             extra = feedback.loss(self.net, xb, y[idx], logits, batch_extras, maps=maps)
             if extra is not None:
                 loss = loss + extra
+            if not torch.isfinite(loss):
+                raise DivergedError(f"its training loss is {loss.item()} in epoch {epoch}")
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()

@@ -10,6 +10,7 @@ from . import (  # noqa: F401
     hf_boxes,
     imagefolder_boxes,
     stanford_dogs,
+    voc_boxes,
     yolo_boxes,
 )
 from .base import Dataset, ImageData, SplitData, datasets

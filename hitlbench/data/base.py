@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from ..component import Component
 from ..registry import Registry
-from ..types import HitlbenchError, TaskInfo
+from ..types import MASK_OF_WANT, HitlbenchError, TaskInfo, Want
 from .splits import make_split
 
 
@@ -39,6 +39,11 @@ class ImageData:
     def task(self) -> TaskInfo:
         return TaskInfo(len(self.class_names), self.class_names, tuple(self.images.shape[1:]))
 
+    def offers(self) -> frozenset[Want]:
+        """What a person could be asked for beyond labels: true boxes, and masks by name."""
+        boxes = {Want.BOX} if self.boxes is not None else set()
+        return frozenset(boxes | {w for w, name in MASK_OF_WANT.items() if name in self.masks})
+
 
 @dataclass(frozen=True)
 class SplitData:
@@ -51,6 +56,10 @@ class SplitData:
 
 class Dataset(Component, ABC):
     """A registered dataset; every one takes `split`, `holdout` and `pool_size` (DESIGN §4)."""
+
+    # What its loaded data offers beyond labels (`ImageData.offers`), declared so that a
+    # combination can be refused before any data is decoded; None: known only once loaded.
+    offers: ClassVar[frozenset[Want] | None] = None
 
     def __init__(self, split: str = "holdout", holdout: float = 0.15, pool_size: int | None = None):
         if split not in ("holdout", "official"):
@@ -81,7 +90,21 @@ class Dataset(Component, ABC):
             pool_size=self.pool_size,
             rng=rng,
         )
+        what = f"dataset {self.registered_name!r}"
+        require_classes(data.labels[pool], f"{what}: the pool (after split and pool_size)")
+        if len(holdout) == 0:
+            raise HitlbenchError(f"{what}: the holdout is empty; use a larger holdout fraction")
         return SplitData(data, pool, holdout)
+
+
+def require_classes(labels: np.ndarray, what: str) -> None:
+    """Refuse labels of fewer than 2 distinct classes: nothing to learn, no margin to rank by."""
+    found = np.unique(labels)
+    if len(found) < 2:
+        raise HitlbenchError(
+            f"{what} holds {len(labels)} items of {len(found)} class(es); a run needs at least 2 "
+            "classes"
+        )
 
 
 datasets: Registry[Dataset] = Registry("dataset", Dataset, group="hitlbench.datasets")

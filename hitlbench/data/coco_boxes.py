@@ -14,6 +14,7 @@ from .photo import (
     PhotoItem,
     PhotoSet,
     checksum_files,
+    clip_box,
     data_root,
     largest,
     number,
@@ -45,14 +46,34 @@ def read_json(path: Path) -> dict[str, Any]:
     return coco
 
 
-def object_boxes(coco: dict[str, Any], path: Path) -> dict[Any, list[tuple[Box, Any, str]]]:
-    """image id -> [(xyxy box, category id, 'file annotation k'), ...], references checked."""
-    image_ids = {image["id"] for image in coco["images"]}
+def _image_sizes(coco: dict[str, Any], path: Path) -> dict[Any, tuple[float, float] | None]:
+    """image id -> (width, height) as the file records them, None where it does not."""
+    sizes = {}
+    for k, image in enumerate(coco["images"]):
+        if "width" in image and "height" in image:
+            where = f"{path} images[{k}] (id {image['id']})"
+            sizes[image["id"]] = (number(image["width"], where), number(image["height"], where))
+        else:
+            sizes[image["id"]] = None
+    return sizes
+
+
+def object_boxes(
+    coco: dict[str, Any], path: Path
+) -> tuple[dict[Any, list[tuple[Box, Any, str]]], int]:
+    """(image id -> [(xyxy box, category id, 'file annotation k'), ...], crowd regions skipped).
+
+    References are checked; a crowd region (`iscrowd: 1`, a group of objects the format marks
+    as such) is no object box and is skipped; every other box is clipped to its image where the
+    file records the image's size (`photo.clip_box`).
+    """
+    sizes = _image_sizes(coco, path)
     category_ids = {category["id"] for category in coco["categories"]}
     boxes: dict[Any, list[tuple[Box, Any, str]]] = {}
+    crowds = 0
     for k, annotation in enumerate(coco["annotations"]):
         where = f"{path} annotation {k} (id {annotation.get('id')})"
-        if annotation.get("image_id") not in image_ids:
+        if annotation.get("image_id") not in sizes:
             raise HitlbenchError(
                 f"{where}: refers to image id {annotation.get('image_id')}, not in images"
             )
@@ -60,12 +81,19 @@ def object_boxes(coco: dict[str, Any], path: Path) -> dict[Any, list[tuple[Box, 
             raise HitlbenchError(
                 f"{where}: class id (category_id) {annotation.get('category_id')} is not in categories"
             )
+        if annotation.get("iscrowd", 0) not in (0, 1, False, True):
+            raise HitlbenchError(f"{where}: iscrowd must be 0 or 1, got {annotation['iscrowd']!r}")
+        if annotation.get("iscrowd", 0):
+            crowds += 1
+            continue
         bbox = annotation.get("bbox")
         if not isinstance(bbox, list) or len(bbox) != 4:
             raise HitlbenchError(f"{where}: bbox must be [x, y, width, height], got {bbox!r}")
         box = ordered(xywh_to_xyxy(*(number(v, where) for v in bbox)), where)
+        if (size := sizes[annotation["image_id"]]) is not None:
+            box = clip_box(box, *size, where)
         boxes.setdefault(annotation["image_id"], []).append((box, annotation["category_id"], where))
-    return boxes
+    return boxes, crowds
 
 
 @datasets.register("coco_boxes")
@@ -73,11 +101,15 @@ class COCOBoxes(LocalPhotoDataset):
     """A COCO JSON detection export (Lin et al. 2014 format) as images with one labeled box each.
 
     Reads `annotation_file` (default Roboflow's `_annotations.coco.json`) in `root`, images from
-    `image_dir` (relative to `root`). Each image's object is its largest box (by area) and its
-    label that box's category; classes are the categories that label at least one image, in id
-    order. Images without any box are left out and counted in the provenance. `root` defaults to
+    `image_dir` (relative to `root`). Crowd regions (`iscrowd: 1`) are not objects and are
+    skipped; boxes are clipped to the image size the file records. Each image's object is its
+    largest box (by area) and its label that box's category; classes are the categories that
+    label at least one image, in id order. Images without any box are left out and counted in
+    the provenance, as are the crowd regions skipped. `root` defaults to
     `$HITLBENCH_DATA/coco_boxes`.
     """
+
+    version = "2"  # as PhotoDataset's, and 1 took crowd regions for objects
 
     def __init__(
         self,
@@ -99,7 +131,7 @@ class COCOBoxes(LocalPhotoDataset):
         root = data_root(self.root, "coco_boxes", "coco_boxes", LAYOUT, URL)
         path = root / self.annotation_file
         coco = read_json(path)
-        boxes = object_boxes(coco, path)
+        boxes, crowds = object_boxes(coco, path)
         chosen = [(image, boxes[image["id"]]) for image in coco["images"] if image["id"] in boxes]
         objects = [
             (image, entries[largest([b for b, _, _ in entries])]) for image, entries in chosen
@@ -116,5 +148,8 @@ class COCOBoxes(LocalPhotoDataset):
             class_names=tuple(names[category] for category in used),
             source=str(root),
             checksum=checksum_files([path], root),
-            notes={"images_without_boxes": len(coco["images"]) - len(items)},
+            notes={
+                "images_without_boxes": len(coco["images"]) - len(items),
+                "crowd_regions_skipped": crowds,
+            },
         )

@@ -23,6 +23,7 @@ from typing import ClassVar
 import numpy as np
 
 from ..cache import cached_arrays
+from ..types import Want
 from .base import Dataset, ImageData, datasets
 from .fmnist import FashionMNIST
 
@@ -95,6 +96,8 @@ def _decoy(
 
 class _DecoyFashionMNIST(Dataset):
     """The shared builder of both variants; `classwise` picks where the square goes."""
+
+    offers = frozenset({Want.MASK_SPURIOUS, Want.MASK_OBJECT})
 
     classwise: ClassVar[bool] = False
 

@@ -13,6 +13,8 @@ from .base import Dataset, ImageData, datasets
 class Digits(Dataset):
     """1,797 8x8 grey digits shipped with scikit-learn (UCI optical digits, Alpaydin & Kaynak 1995)."""
 
+    offers = frozenset()
+
     def load(self):
         import sklearn
         from sklearn.datasets import load_digits

@@ -51,11 +51,22 @@ def _file_in(directory: Path, stem: str) -> Path | None:
 
 
 def locate() -> dict[str, Path]:
-    """The four files from the first directory that has them all, or a clear error."""
+    """The four files from the first directory that has them all, or a clear error.
+
+    A directory with none of them is passed over; one with some but not all is refused, so a
+    location given explicitly is never silently replaced by the next one.
+    """
     for directory in candidate_dirs():
         found = {key: _file_in(directory, stem) for key, stem in FILES.items()}
         if all(found.values()):
             return found
+        if any(found.values()):
+            missing = [f"{FILES[key]}.gz" for key, path in found.items() if path is None]
+            raise HitlbenchError(
+                f"Fashion-MNIST: {directory} holds some of the four files but not "
+                f"{', '.join(missing)}; add them there, or remove the others so that the next "
+                "location is used"
+            )
     raise HitlbenchError(
         "Fashion-MNIST files not found (looked in: "
         + ", ".join(str(d) for d in candidate_dirs())
@@ -123,6 +134,8 @@ def _load(paths: tuple[tuple[str, Path], ...]) -> ImageData:
 @datasets.register("fmnist", "fashion_mnist")
 class FashionMNIST(Dataset):
     """The real 70,000 Fashion-MNIST images, 28x28 grey, 10 classes (Xiao et al. 2017)."""
+
+    offers = frozenset()
 
     def load(self):
         return _load(tuple(locate().items()))

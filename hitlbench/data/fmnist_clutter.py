@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from ..cache import cached_arrays
+from ..types import Want
 from .base import Dataset, ImageData, datasets
 from .fmnist import FashionMNIST
 from .splits import stratified_take
@@ -57,6 +58,8 @@ class ClutteredFashionMNIST(Dataset):
     `size` items are used (a stratified subset, drawn with `seed`): by default 1,360, the size of
     17 Flowers, the paper's smallest dataset; null for all 70,000.
     """
+
+    offers = frozenset({Want.BOX})
 
     def __init__(
         self,

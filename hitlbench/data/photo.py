@@ -2,8 +2,14 @@
 
 Every loader reads its native annotation format into a `PhotoSet` of `PhotoItem`s (one object
 box per image, in the original pixels); `load_photos` turns that into `ImageData` with RGB images
-resized to a square and the boxes scaled with them. Decoded arrays are kept in the artefact cache
-(`hitlbench.cache`), keyed by the annotations' checksum and each image file's size and mtime.
+resized to a square and the boxes scaled with them. Every image is decoded by `decode.as_shown`
+and every box checked by `clip_box` against the decoded image: coordinates outside the image are
+clipped to it (export tools round, e.g. a normalised 1.0004), and a box with no positive area
+after clipping is refused, naming its annotation. Loaders whose format records the image size
+(COCO, Pascal VOC, YOLO's fractions) clip every annotation with `clip_box` as they parse, so the
+largest box, the image's object, is chosen among clipped boxes. Decoded arrays are kept in the
+artefact cache (`hitlbench.cache`), keyed by the annotations' checksum and each image file's size
+and mtime.
 """
 
 from __future__ import annotations
@@ -23,11 +29,11 @@ import numpy as np
 from PIL import Image
 
 from ..cache import cached_arrays
-from ..types import HitlbenchError
-from .base import Dataset, ImageData
+from ..types import HitlbenchError, Want
+from .base import Dataset, ImageData, require_classes
+from .decode import as_shown
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"})
-BOX_TOLERANCE = 1.0  # pixels a box may overshoot the image (annotation-tool rounding); clipped
 Box = tuple[float, float, float, float]
 
 
@@ -57,6 +63,11 @@ class PhotoSet:
 
 class PhotoDataset(Dataset):
     """Base of the photo datasets: RGB images resized to `image_size` squares (stretched)."""
+
+    offers = frozenset({Want.BOX})
+    # 1: 16-bit images clipped to white, alpha dropped, EXIF orientation ignored, and a box more
+    # than a pixel outside its image refused (now: clipped, refused only with no area left)
+    version = "2"
 
     def __init__(
         self,
@@ -115,6 +126,15 @@ def data_root(root: str | None, folder: str, dataset: str, layout: str, url: str
     return path
 
 
+def require_folders(root: Path, names: Sequence[str], dataset: str, layout: str) -> list[Path]:
+    """`root / name` for each name, or an error naming the first folder that is missing."""
+    folders = [root / name for name in names]
+    for folder in folders:
+        if not folder.is_dir():
+            raise HitlbenchError(f"{dataset}: folder missing: {folder} (expected {layout})")
+    return folders
+
+
 def require_file(path: Path) -> Path:
     """`path` if it is a file, else an error naming the missing annotation file."""
     if not path.is_file():
@@ -151,11 +171,30 @@ def class_id(text: Any, n_classes: int, where: str, first: int = 0) -> int:
 
 
 def ordered(box: Iterable[float], where: str) -> Box:
-    """`box` (xyxy) as a tuple; an error naming `where` unless x1 > x0 and y1 > y0."""
+    """`box` (xyxy) as a tuple; an error naming `where` unless x1 > x0 and y1 > y0.
+
+    For formats that do not record the image size; `clip_box` checks again once it is known.
+    """
     x0, y0, x1, y1 = box = tuple(box)
     if not (x1 > x0 and y1 > y0):
         raise HitlbenchError(f"{where}: box {_fmt(box)} has x1 <= x0 or y1 <= y0")
     return box
+
+
+def clip_box(box: Iterable[float], width: float, height: float, where: str) -> Box:
+    """`box` (xyxy) clipped to a `width` x `height` image (pixels, or 1 x 1 for fractions); an
+    error naming `where` when no positive area is left inside the image, or a coordinate is not
+    a finite number."""
+    given = tuple(float(v) for v in box)
+    if not np.isfinite(given).all():
+        raise HitlbenchError(f"{where}: box {_fmt(given)} has a coordinate that is not a number")
+    x0, y0, x1, y1 = np.clip(given, 0.0, [width, height, width, height]).tolist()
+    if not (x1 > x0 and y1 > y0):
+        raise HitlbenchError(
+            f"{where}: box {_fmt(given)} has no area inside the image "
+            f"(x 0..{width:g}, y 0..{height:g}) after clipping to it"
+        )
+    return (x0, y0, x1, y1)
 
 
 def xywh_to_xyxy(x: float, y: float, w: float, h: float) -> Box:
@@ -197,24 +236,20 @@ def _items_digest(items: Sequence[PhotoItem]) -> str:
 
 
 def _scaled_box(item: PhotoItem, width: int, height: int, size: int) -> np.ndarray:
-    """The item's box in pixels of the `size` square; an error if it lies outside the image."""
+    """The item's box clipped to the image (`clip_box`) in pixels of the `size` square."""
     extent = np.array([width, height, width, height], np.float64)
     box = np.asarray(item.box, np.float64) * (extent if item.normalized else 1.0)
-    if (box < -BOX_TOLERANCE).any() or (box > extent + BOX_TOLERANCE).any():
-        raise HitlbenchError(
-            f"{item.origin}: box {_fmt(box)} for image {item.path} lies outside the image "
-            f"({width}x{height} pixels)"
-        )
-    return (np.clip(box, 0, extent) * size / extent).astype(np.float32)
+    clipped = clip_box(box, width, height, f"{item.origin} (image {item.path})")
+    return (np.asarray(clipped) * size / extent).astype(np.float32)
 
 
 def _decode(item: PhotoItem, size: int) -> tuple[np.ndarray, np.ndarray]:
     """One image as uint8 [3, size, size] (bilinear, stretched) and its scaled box."""
+    where = item.path if item.data is None else f"{item.path} ({item.origin})"
     try:
         with Image.open(io.BytesIO(item.data) if item.data is not None else item.path) as image:
-            rgb = image.convert("RGB")
+            rgb = as_shown(image, where)
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
-        where = item.path if item.data is None else f"{item.path} ({item.origin})"
         raise HitlbenchError(f"{where}: cannot decode image ({exc})") from exc
     width, height = rgb.size
     resized = rgb.resize((size, size), Image.Resampling.BILINEAR)
@@ -248,6 +283,8 @@ def load_photos(photos: PhotoSet, *, image_size: int) -> ImageData:
     """`ImageData` of `photos`: uint8 [N, 3, S, S] RGB, int64 labels, float32 xyxy boxes."""
     if not photos.items:
         raise HitlbenchError(f"no annotated images found in {photos.source}")
+    labels = np.array([item.label for item in photos.items], np.int64)
+    require_classes(labels, f"{photos.source}")  # before decoding anything
     key = {
         "checksum": photos.checksum,
         "items": _items_digest(photos.items),
@@ -256,7 +293,7 @@ def load_photos(photos: PhotoSet, *, image_size: int) -> ImageData:
     arrays = cached_arrays("photos", key, lambda: _decode_all(photos, image_size))
     return ImageData(
         images=arrays["images"],
-        labels=np.array([item.label for item in photos.items], np.int64),
+        labels=labels,
         class_names=photos.class_names,
         boxes=arrays["boxes"],
         official_test=photos.official_test,

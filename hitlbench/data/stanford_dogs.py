@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from xml.etree import ElementTree
 
 import numpy as np
 
 from ..types import HitlbenchError
 from .base import datasets
 from .photo import (
-    Box,
     LocalPhotoDataset,
     PhotoItem,
     PhotoSet,
@@ -18,32 +16,17 @@ from .photo import (
     data_root,
     image_files,
     largest,
-    number,
-    ordered,
     require_file,
+    require_folders,
     subfolders,
 )
+from .voc_boxes import read_voc
 
 URL = "http://vision.stanford.edu/aditya86/ImageNetDogs/"
 LAYOUT = (
     "Images/<synset-breed>/<file>.jpg, Annotation/<synset-breed>/<file> (Pascal VOC XML) "
     "and, for split: official, test_list.mat from lists.tar"
 )
-
-
-def voc_boxes(path: Path) -> list[Box]:
-    """Every `<object><bndbox>` of a Pascal VOC XML file, as xyxy pixels."""
-    try:
-        objects = ElementTree.parse(path).getroot().findall("object/bndbox")
-    except ElementTree.ParseError as exc:
-        raise HitlbenchError(f"{path}: not valid Pascal VOC XML ({exc})") from exc
-    if not objects:
-        raise HitlbenchError(f"{path}: no <object><bndbox> in the annotation")
-    tags = ("xmin", "ymin", "xmax", "ymax")
-    return [
-        ordered((number(box.findtext(t), f"{path} <{t}>") for t in tags), str(path))
-        for box in objects
-    ]
 
 
 def check_annotations_have_images(annotation_dir: Path, used: set[str]) -> None:
@@ -78,25 +61,28 @@ class StanfordDogs(LocalPhotoDataset):
     """Stanford Dogs: 20,580 photos of 120 dog breeds with boxes (Khosla et al. 2011).
 
     The "Dog Breeds" dataset of Holmes et al. Reads Images/<synset-breed>/<file>.jpg and the
-    Pascal VOC XML files Annotation/<synset-breed>/<file> (box corners used as given); where an
-    image shows several dogs, the largest box is the image's object. Class names are the breed
+    Pascal VOC XML files Annotation/<synset-breed>/<file> (`voc_boxes.read_voc`: box corners used
+    as given, clipped to `<size>`, `difficult` objects skipped); where an image shows several
+    dogs, the largest box is the image's object. Class names are the breed
     part of the folder names. `split: official` uses test_list.mat (from lists.tar) when it is in
     the root. `root` defaults to `$HITLBENCH_DATA/stanford_dogs`.
     """
 
     def read(self) -> PhotoSet:
         root = data_root(self.root, "stanford_dogs", "stanford_dogs", LAYOUT, URL)
-        image_dir, annotation_dir = root / "Images", root / "Annotation"
-        for folder in (image_dir, annotation_dir):
-            if not folder.is_dir():
-                raise HitlbenchError(f"stanford_dogs: folder missing: {folder} (expected {LAYOUT})")
+        image_dir, annotation_dir = require_folders(
+            root, ("Images", "Annotation"), "stanford_dogs", LAYOUT
+        )
         breeds = subfolders(image_dir)
         items, relative, annotations = [], [], []
         for label, breed in enumerate(breeds):
             for image in image_files(breed):
                 annotation = require_file(annotation_dir / breed.name / image.stem)
-                boxes = voc_boxes(annotation)
-                items.append(PhotoItem(str(image), label, boxes[largest(boxes)], str(annotation)))
+                objects = read_voc(annotation).objects
+                if not objects:
+                    raise HitlbenchError(f"{annotation}: no <object><bndbox> in the annotation")
+                box = objects[largest([o.box for o in objects])].box
+                items.append(PhotoItem(str(image), label, box, str(annotation)))
                 relative.append(f"{breed.name}/{image.name}")
                 annotations.append(annotation)
         check_annotations_have_images(

@@ -16,6 +16,7 @@ from .photo import (
     PhotoSet,
     checksum_files,
     class_id,
+    clip_box,
     data_root,
     image_files,
     largest,
@@ -33,21 +34,30 @@ SPLITS = ("train", "valid", "val", "test")
 
 
 def class_names(path: Path) -> tuple[str, ...]:
-    """The `names` of data.yaml: a list, or a {class id: name} mapping (Ultralytics style)."""
+    """The `names` of data.yaml: a list, or a {class id: name} mapping (Ultralytics style);
+    `nc`, where given, must count them."""
     try:
         config = yaml.safe_load(require_file(path).read_text())
     except yaml.YAMLError as exc:
         raise HitlbenchError(f"{path}: not valid YAML ({exc})") from exc
     names = config.get("names") if isinstance(config, dict) else None
-    if isinstance(names, dict):
-        names = [names[k] for k in sorted(names)]
+    if isinstance(names, dict):  # class id -> name: the ids must be 0..n-1, as label lines use
+        if sorted(names) != list(range(len(names))):
+            raise HitlbenchError(
+                f"{path}: `names` maps class ids {sorted(names, key=str)}; expected 0..{len(names) - 1}"
+            )
+        names = [names[k] for k in range(len(names))]
     if not isinstance(names, list) or not names:
         raise HitlbenchError(f"{path}: needs a `names` list of class names")
+    if "nc" in config and config["nc"] != len(names):
+        raise HitlbenchError(
+            f"{path}: nc is {config['nc']!r} but `names` lists {len(names)} classes"
+        )
     return tuple(str(name) for name in names)
 
 
 def label_boxes(path: Path, n_classes: int) -> list[tuple[Box, int, str]]:
-    """A label file's lines as [(normalised xyxy box, class id, 'file line k'), ...]."""
+    """A label file's lines as [(normalised xyxy box clipped to [0, 1], class id, 'file line k'), ...]."""
     boxes = []
     for k, line in enumerate(path.read_text().splitlines(), 1):
         parts = line.split()
@@ -57,7 +67,9 @@ def label_boxes(path: Path, n_classes: int) -> list[tuple[Box, int, str]]:
         if len(parts) != 5:
             raise HitlbenchError(f"{where}: expected `class cx cy w h`, found {len(parts)} values")
         cx, cy, w, h = (number(v, where) for v in parts[1:])
-        box = ordered((cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2), where)
+        box = clip_box(
+            ordered((cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2), where), 1, 1, where
+        )
         boxes.append((box, class_id(parts[0], n_classes, where), where))
     return boxes
 

@@ -21,8 +21,13 @@ class Detector(Component, ABC):
     def bind(self, *, device: str, seed: int) -> None:  # noqa: B027 - optional hook
         """Called once before the loop: where to compute, and the seed for initial weights."""
 
+    def requires(self) -> frozenset[Want]:
+        """Every annotation this detector may ask the person for in a run (checked against what
+        the dataset and the oracle offer before any data is loaded)."""
+        return frozenset({Want.BOX}) if self.needs_boxes else frozenset()
+
     def wants(self, round: int, items: np.ndarray) -> frozenset[Want]:
-        """What the person must provide for this batch (e.g. boxes)."""
+        """What the person must provide for this batch (e.g. boxes); within `requires()`."""
         return frozenset()
 
     def learn(self, labeled: LabeledView, round: int) -> None:  # noqa: B027 - optional hook

@@ -19,8 +19,13 @@ class Feedback(Component, ABC):
 
     needs_cam: ClassVar[bool] = False  # True: the classifier must name a Grad-CAM layer
 
+    def requires(self) -> frozenset[Want]:
+        """Every annotation this feedback may ask the person for in a run (checked against what
+        the dataset and the oracle offer before any data is loaded)."""
+        return frozenset()
+
     def wants(self, round: int, items: np.ndarray) -> frozenset[Want]:
-        """Extra annotations needed for this batch (labels are always given)."""
+        """Extra annotations needed for this batch (labels are always given); within `requires()`."""
         return frozenset()
 
     def mask_items(self, round: int, items: np.ndarray) -> np.ndarray:

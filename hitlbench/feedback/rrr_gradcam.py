@@ -62,8 +62,11 @@ class RRRGradCAM(Feedback):
     def mask_name(self) -> str:
         return "spurious" if self.region == "spurious" else "object"
 
-    def wants(self, round, items):
+    def requires(self):
         return frozenset({Want.MASK_SPURIOUS if self.region == "spurious" else Want.MASK_OBJECT})
+
+    def wants(self, round, items):
+        return self.requires()
 
     def mask_items(self, round, items):
         if self.mask_fraction >= 1.0:

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from typing import ClassVar
 
 import numpy as np
 
 from ..component import Component
 from ..metrics import box_iou
 from ..registry import Registry
-from ..types import Action, Effort, HitlbenchError, Proposal, Review, Truth, Want
+from ..types import MASK_OF_WANT, Action, Effort, HitlbenchError, Proposal, Review, Truth, Want
 
 
 class Oracle(Component, ABC):
     """Reviews a batch: gives labels (correcting proposals), and boxes or masks when wanted."""
+
+    provides: ClassVar[frozenset[Want]] = frozenset({Want.LABEL})  # what it can be asked for
 
     @abstractmethod
     def review(
@@ -67,9 +70,6 @@ def box_review(
     return boxes, Effort({Action.BOX_DRAW: int(missing.sum()), Action.BOX_CORRECT: int(fix.sum())})
 
 
-MASK_OF_WANT = {Want.MASK_SPURIOUS: "spurious", Want.MASK_OBJECT: "object"}
-
-
 def mask_review(truth: Truth, wants: frozenset[Want]) -> tuple[dict[str, np.ndarray], Effort]:
     """The region masks asked for, drawn by the person: one `region_mask` action per mask.
 
@@ -89,12 +89,12 @@ def mask_review(truth: Truth, wants: frozenset[Want]) -> tuple[dict[str, np.ndar
     return masks, effort
 
 
-def refuse_unsupported(oracle: Oracle, wants: frozenset[Want], supported: frozenset[Want]) -> None:
+def refuse_unsupported(oracle: Oracle, wants: frozenset[Want]) -> None:
     """Raise a clear error when the loop asks for annotations this oracle cannot give."""
-    missing = set(wants) - set(supported) - {Want.LABEL}
+    missing = set(wants) - set(oracle.provides)
     if missing:
         names = ", ".join(sorted(w.value for w in missing))
         raise HitlbenchError(
             f"oracle {oracle.registered_name!r} cannot provide {names}; "
-            f"it provides labels{''.join(', ' + w.value for w in sorted(supported))}"
+            f"it provides {', '.join(sorted(w.value for w in oracle.provides))}"
         )

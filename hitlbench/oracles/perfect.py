@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from ..types import HitlbenchError, Review, Want
+from ..types import MASK_OF_WANT, HitlbenchError, Review, Want
 from .base import (
-    MASK_OF_WANT,
     Oracle,
     box_review,
     label_review,
@@ -23,13 +22,15 @@ class PerfectOracle(Oracle):
     Region masks (spurious or object, Hagos et al. 2024), when asked for: the true masks.
     """
 
+    provides = frozenset({Want.LABEL, Want.BOX, *MASK_OF_WANT})
+
     def __init__(self, box_tolerance: float = 0.7):
         if not 0.0 < box_tolerance <= 1.0:
             raise ValueError(f"box_tolerance must be in (0, 1], got {box_tolerance}")
         self.box_tolerance = box_tolerance
 
     def review(self, items, *, truth, proposal, proposed_boxes=None, wants, rng):
-        refuse_unsupported(self, wants, frozenset({Want.BOX, *MASK_OF_WANT}))
+        refuse_unsupported(self, wants)
         labels = truth.labels.copy()
         corrections, drawn, effort = label_review(labels, proposal)
         boxes = None

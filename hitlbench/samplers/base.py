@@ -9,7 +9,7 @@ import numpy as np
 
 from ..component import Component
 from ..registry import Registry
-from ..types import PoolView
+from ..types import DivergedError, PoolView
 
 if TYPE_CHECKING:
     from ..classifiers.base import Classifier
@@ -30,7 +30,15 @@ samplers: Registry[Sampler] = Registry("sampler", Sampler, group="hitlbench.samp
 
 
 class ScoreSampler(Sampler):
-    """A model-based sampler: takes the k highest scores; before any model, its cold-start sampler."""
+    """A model-based sampler: takes the k highest scores; before any model, its cold-start sampler.
+
+    Ties are broken at random with the sampler's own random stream (as modAL's
+    `random_tie_break`), so a fresh or collapsed model, whose scores tie, does not pick the
+    lowest pool positions (a single class, when the pool is stored in class order). A score that
+    is not finite is refused (`DivergedError`), never ranked.
+    """
+
+    version = "2"  # 1: ties went to the lowest pool position
 
     uses_model = True
 
@@ -42,12 +50,20 @@ class ScoreSampler(Sampler):
 
     @abstractmethod
     def scores(self, proba: np.ndarray) -> np.ndarray:
-        """Higher means more worth labeling next; `proba` is [N, C]."""
+        """[N] float, higher means more worth labeling next; `proba` is [N, C] with C >= 2, rows
+        summing to 1 (a class the labeled set has not yet seen may have probability 0)."""
 
     def select(self, pool, k, *, model, rng):
         if model is None or not model.ready:
             return self._cold.select(pool, k, model=None, rng=rng)
-        positions = np.arange(len(pool))
-        proba = model.predict_proba(pool.crops(positions))
-        # stable sort on negated scores: ties go to the lowest position
-        return np.argsort(-self.scores(proba), kind="stable")[:k]
+        proba = np.asarray(model.predict_proba(pool.crops(np.arange(len(pool)))))
+        scores = np.asarray(self.scores(proba), dtype=np.float64)
+        bad = ~np.isfinite(scores)
+        if bad.any():
+            raise DivergedError(
+                f"sampler {self.registered_name!r}: {int(bad.sum())} of {len(scores)} scores are "
+                "not finite (the classifier's probabilities hold NaN or infinities); refusing "
+                "to rank them"
+            )
+        tie_break = rng.random(len(scores))
+        return np.lexsort((tie_break, -scores))[:k]
