@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .results import SCHEMA, write_json_atomic
+from .results import CODE_PATHS, SCHEMA, git_hash, write_json_atomic
 from .runner import execute
 from .spec import device_available, run_id
 from .suites import Cell, Suite
@@ -83,8 +83,20 @@ def run_suite(
     address: str | None = None,
     force: bool = False,
     progress: bool = True,
+    allow_dirty: bool = False,
 ) -> list[CellOutcome]:
-    """Run every cell whose record is missing (all with `force`); returns the outcomes run now."""
+    """Run every cell whose record is missing (all with `force`); returns the outcomes run now.
+
+    Refuses (`HitlbenchError`) to run from a git checkout whose package, pyproject.toml or suite
+    files have uncommitted changes, whose records no commit could reproduce, unless
+    `allow_dirty` (the records then say `-dirty`, and the leaderboard marks them).
+    """
+    if not allow_dirty and (git_hash() or "").endswith("-dirty"):
+        raise HitlbenchError(
+            f"the checkout has uncommitted changes in {', '.join(CODE_PATHS)}, so no commit "
+            "would hold the code these records ran; commit first, or pass --allow-dirty (the "
+            "leaderboard marks such records)"
+        )
     if executor not in EXECUTORS:
         raise HitlbenchError(f"executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
     if jobs < 1:

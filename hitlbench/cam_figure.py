@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from .leaderboard import CEILING, method_of, setting_of, setting_text
+from .records import CEILING, method_of, setting_of, setting_text
 from .results import canonical_json
 
 Record = Mapping[str, Any]

@@ -208,6 +208,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         address=args.address,
         force=args.force,
         progress=not args.quiet,
+        allow_dirty=args.allow_dirty,
     )
     failed = [o for o in outcomes if o.error]
     print(f"suite {suite.name}: {len(outcomes) - len(failed)} cells run, {len(failed)} failed; "
@@ -235,13 +236,15 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
         quoted=options.get("quoted"),
         notes=options.get("notes"),
         method_order=list(suite.methods),
+        margins=options.get("margins"),
     )
     print(f"leaderboard: {path}")
     return 0
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
-    from . import leaderboard, plots
+    from . import plots
+    from .records import load_records
     from .suites import load_suite
 
     targets = args.targets
@@ -252,16 +255,18 @@ def cmd_plot(args: argparse.Namespace) -> int:
             suite.name,
             suite.baseline,
         )
+        sweep = suite.leaderboard.get("cost_sweep")
         out = Path(args.out or Path("leaderboards") / "figures" / suite.name)
     elif args.records:
         raise HitlbenchError("--records goes with a suite name, not with record files or folders")
     else:
         sources, title, baseline = [Path(t) for t in targets], args.title or "hitlbench", None
         out = Path(args.out or "figures")
-    records = leaderboard.load_records(sources)
+        sweep = None
+    records = load_records(sources)
     if not records:
         raise HitlbenchError(f"no records found in {', '.join(map(str, sources))}")
-    for path in plots.plot(records, out, title=title, baseline=baseline):
+    for path in plots.plot(records, out, title=title, baseline=baseline, cost_sweep=sweep):
         print(path)
     return 0
 
@@ -297,6 +302,11 @@ def make_parser() -> argparse.ArgumentParser:
     bench.add_argument("--address", help="address of an existing Ray cluster (default: start one)")
     bench.add_argument("--force", action="store_true", help="recompute cells that have records")
     bench.add_argument("--quiet", action="store_true", help="no progress bar")
+    bench.add_argument(
+        "--allow-dirty",
+        action="store_true",
+        help="run even with uncommitted changes to the package or the suites (records marked)",
+    )
     bench.set_defaults(func=cmd_bench)
 
     board = sub.add_parser("leaderboard", help="render leaderboards/<SUITE>.md from its records")

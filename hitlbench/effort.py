@@ -34,6 +34,9 @@ DEFAULT_SECONDS: dict[str, float] = {
     Action.BOX_CORRECT.value: 3.5,
     Action.REGION_MASK.value: 10.0,
 }
+# The entries the table above gives with "No direct source": effort verdicts carry the unit cost
+# of each at which they would flip (`hitlbench.comparisons`), and `hitlbench plot` sweeps them.
+UNSOURCED = (Action.LABEL_CORRECT.value, Action.BOX_CORRECT.value, Action.REGION_MASK.value)
 # Actions added to the table after records were published, with the seconds that reproduce the
 # old totals (a new action's count is zero in every old run): left out of a run's identity while
 # the table holds that value (docs/concepts.md, "Run identity").

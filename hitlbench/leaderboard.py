@@ -1,4 +1,5 @@
-"""Leaderboards: run records as markdown, mean and 95 % interval over seeds (DESIGN §5).
+"""Leaderboards: run records as markdown: mean and 95 % interval over seeds, and each method's
+paired comparison with the baseline and its verdict (`hitlbench.verdicts`, DESIGN §5).
 
 Everything printed comes from the records, never from the clock or the checkout, and every set
 is sorted, so regenerating a leaderboard from the same records gives the same bytes.
@@ -10,149 +11,36 @@ import json
 import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy import stats
 from tabulate import tabulate
 
-from .results import canonical_json, write_text_atomic
-from .types import HitlbenchError
+from .comparisons import DASH, EFFORT_TOTAL, break_even_lines, compare_runs, comparison_lines
+from .records import (
+    CEILING,
+    MISSING,
+    LeaderboardError,
+    direction,
+    load_records,
+    lookup,
+    method_of,
+    number,
+    setting_key,
+    setting_of,
+)
+from .results import write_text_atomic
+from .verdicts import Comparison, ci_half_width
 
-CEILING = "ceiling"
 LABEL_EVERYTHING = "label everything"
-DASH = "–"
 NOT_RUN = "not run"
-DAGGER = " †"
-P_THRESHOLD = 0.05
 KIND_ORDER = ("dataset", "sampler", "detector", "classifier", "oracle", "feedback")
-PLAIN_METHOD_KINDS = ("sampler", "detector", "classifier", "oracle", "feedback")
-HIGHER_IS_BETTER = ("accuracy", "f1", "iou", "dice", "auc")
-LOWER_IS_BETTER = ("correction", "effort", "zero_map")
-# Explanations should avoid the decoy: less Grad-CAM on the spurious region is better.
-LOWER_FIRST = ("spurious", "fallback")
 INTEGER_LIKE = ("total_corrections", "effort_s_total", "n_labeled", "rounds", "effort_budget_s")
-_MISSING = object()
-
-
-class LeaderboardError(HitlbenchError, ValueError):
-    """Records that cannot make a leaderboard: unreadable, or without the baseline."""
-
-
-class Records(list[dict]):
-    """Loaded run records; `failed` maps the file of each failed cell to its error."""
-
-    def __init__(self, records: Iterable[dict] = (), failed: Mapping[str, str] | None = None):
-        super().__init__(records)
-        self.failed: dict[str, str] = dict(failed or {})
-
-
-# --- loading ----------------------------------------------------------------------------------
-
-
-def _record_files(paths_or_dirs: Iterable[str | os.PathLike]) -> list[Path]:
-    """The *.json files named or inside the folders named (sorted by name), without dot-files."""
-    files: list[Path] = []
-    for item in map(Path, paths_or_dirs):
-        if item.is_dir():
-            files.extend(sorted(item.glob("*.json"), key=lambda p: p.name))
-        elif item.is_file():
-            files.append(item)
-        else:
-            raise LeaderboardError(f"no such record file or folder: {item}")
-    return [f for f in files if not f.name.startswith(".")]
-
-
-def _failure(record: Mapping[str, Any]) -> str:
-    """What failed where: method, setting, seed and the first line of the error."""
-    suite = record.get("suite") or {}
-    where = [str(suite.get("method", "?")), setting_text(suite.get("setting") or {})]
-    where.append(f"seed {record.get('spec', {}).get('seed', '?')}")
-    lines = str(record["error"]).strip().splitlines()
-    return f"{', '.join(w for w in where if w)}: {lines[0] if lines else '(no message)'}"
-
-
-def load_records(paths_or_dirs: str | os.PathLike | Iterable[str | os.PathLike]) -> Records:
-    """Run records from files and folders; failed cells (an `error` key) go to `.failed`."""
-    if isinstance(paths_or_dirs, str | os.PathLike):
-        paths_or_dirs = [paths_or_dirs]
-    records, failed = [], {}
-    for path in _record_files(paths_or_dirs):
-        try:
-            record = json.loads(path.read_text())
-        except (OSError, ValueError) as exc:
-            raise LeaderboardError(f"cannot read record {path}: {exc}") from exc
-        if not isinstance(record, dict) or not ({"error", "summary"} & set(record)):
-            raise LeaderboardError(f"{path} is not a run record (no summary and no error)")
-        if "error" in record:
-            failed[path.name] = _failure(record)
-        else:
-            records.append(record)
-    return Records(records, failed)
-
-
-# --- what a record is -------------------------------------------------------------------------
-
-
-def method_of(record: Mapping[str, Any]) -> str:
-    """The suite's method label, else the component names joined, e.g. random/none/small_cnn/…."""
-    suite = record.get("suite")
-    if suite and "method" in suite:
-        return str(suite["method"])
-    return "/".join(record["spec"][kind]["name"] for kind in PLAIN_METHOD_KINDS)
-
-
-def setting_of(record: Mapping[str, Any]) -> dict[str, Any]:
-    """The suite's grid point, else {"dataset.name": the spec's dataset}."""
-    suite = record.get("suite")
-    if suite and "setting" in suite:
-        return dict(suite["setting"])
-    return {"dataset.name": record["spec"]["dataset"]["name"]}
-
-
-def setting_text(setting: Mapping[str, Any]) -> str:
-    """The values of a setting joined by " / ", in key order (e.g. "digits / small_cnn")."""
-    return " / ".join(str(setting[k]) for k in sorted(setting))
-
-
-def _setting_key(record: Mapping[str, Any]) -> str:
-    return canonical_json(setting_of(record))
-
-
-def lookup(tree: Any, dotted: str) -> Any:
-    """`tree[a][b]` for "a.b", keys may hold dots ("effort_s_to.0.80"); _MISSING if absent."""
-    if not isinstance(tree, Mapping):
-        return _MISSING
-    if dotted in tree:
-        return tree[dotted]
-    for i, char in enumerate(dotted):
-        if char == "." and dotted[:i] in tree:
-            found = lookup(tree[dotted[:i]], dotted[i + 1 :])
-            if found is not _MISSING:
-                return found
-    return _MISSING
-
-
-def _setting_value(record: Mapping[str, Any], key: str) -> Any:
-    """A grid value of the record: from its setting, else from its spec ("classifier.name")."""
-    setting = setting_of(record)
-    if key in setting:
-        return setting[key]
-    found = lookup(record["spec"], key)
-    return DASH if found is _MISSING else found
 
 
 # --- statistics -------------------------------------------------------------------------------
-
-
-def ci_half_width(values: Sequence[float]) -> float:
-    """Half-width of the 95 % t-interval of the mean; 0 for fewer than two values."""
-    n = len(values)
-    if n < 2:
-        return 0.0
-    return float(stats.t.ppf(0.975, n - 1) * np.std(values, ddof=1) / np.sqrt(n))
 
 
 @dataclass(frozen=True)
@@ -165,16 +53,10 @@ class Stat:
     runs: int
 
 
-def _number(value: Any, metric: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise LeaderboardError(f"metric {metric!r} is not a number in the summary: {value!r}")
-    return float(value)
-
-
 def _stat(records: Sequence[Mapping[str, Any]], metric: str) -> Stat:
     present = [lookup(r["summary"], metric) for r in records]
-    present = [v for v in present if v is not _MISSING]
-    values = [_number(v, metric) for v in present if v is not None]
+    present = [v for v in present if v is not MISSING]
+    values = [number(v, metric) for v in present if v is not None]
     mean = float(np.mean(values)) if values else None
     return Stat(mean, ci_half_width(values), len(values), len(present))
 
@@ -183,17 +65,6 @@ def _decimals(metric: str) -> int:
     return (
         0 if metric in INTEGER_LIKE or metric.startswith(("effort_s_to.", "effort_counts.")) else 3
     )
-
-
-def _direction(metric: str) -> int:
-    """+1 when higher is better, -1 when lower is, 0 when neither."""
-    if any(word in metric for word in LOWER_FIRST):
-        return -1
-    if metric == "aulc_effort" or any(word in metric for word in HIGHER_IS_BETTER):
-        return 1
-    if any(word in metric for word in LOWER_IS_BETTER):
-        return -1
-    return 0
 
 
 def _rounded_mean(stat: Stat, metric: str) -> float | None:
@@ -217,26 +88,13 @@ def _format(stat: Stat, metric: str) -> str:
     return text
 
 
-def _by_seed(records: Sequence[Mapping[str, Any]], metric: str) -> dict[tuple[str, int], float]:
-    values = {}
-    for r in records:
-        value = lookup(r["summary"], metric)
-        if value is not _MISSING and value is not None:
-            values[(_setting_key(r), r["spec"]["seed"])] = _number(value, metric)
-    return values
-
-
-def _differs(
-    base: Sequence[Mapping[str, Any]], other: Sequence[Mapping[str, Any]], metric: str
-) -> bool:
-    """Paired t-test on per-seed differences, p < 0.05; False with < 2 pairs or constant ones."""
-    a, b = _by_seed(base, metric), _by_seed(other, metric)
-    seeds = sorted(set(a) & set(b))
-    x, y = np.array([b[s] for s in seeds]), np.array([a[s] for s in seeds])
-    diff = x - y
-    if len(diff) < 2 or np.ptp(diff) <= 1e-12 * max(1.0, float(np.max(np.abs(diff)))):
-        return False
-    return bool(stats.ttest_rel(x, y).pvalue < P_THRESHOLD)
+def _setting_value(record: Mapping[str, Any], key: str) -> Any:
+    """A grid value of the record: from its setting, else from its spec ("classifier.name")."""
+    setting = setting_of(record)
+    if key in setting:
+        return setting[key]
+    found = lookup(record["spec"], key)
+    return DASH if found is MISSING else found
 
 
 # --- tables -----------------------------------------------------------------------------------
@@ -244,11 +102,13 @@ def _differs(
 
 @dataclass(frozen=True)
 class Column:
-    """One column of a table: a metric over the runs of each method (ceiling included)."""
+    """One column of a table: a metric over the runs of each method (ceiling included), and the
+    verdicts to print beside the methods' cells, if any."""
 
     header: str
     metric: str
     runs: Mapping[str, Sequence[Mapping[str, Any]]]
+    verdicts: Mapping[str, Comparison] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -290,22 +150,21 @@ def _quoted_columns(
     return {m: Quoted(f"{m} ({source})", values[m]) for m in metrics if m in values}
 
 
-def _method_cells(column: Column, methods: Sequence[str], baseline: str) -> list[str]:
-    """The column's cells for the methods: bold for the best printed mean, † against baseline."""
+def _method_cells(column: Column, methods: Sequence[str]) -> list[str]:
+    """The column's cells for the methods: bold for the best printed mean, then the verdict
+    against the baseline where the column carries verdicts."""
     found = {m: _stat(column.runs.get(m, []), column.metric) for m in methods}
-    direction = _direction(column.metric)
+    sign = direction(column.metric)
     means = {m: _rounded_mean(s, column.metric) for m, s in found.items()}
-    candidates = [direction * v for v in means.values() if v is not None]
-    best = direction * max(candidates) if direction and candidates else None
+    candidates = [sign * v for v in means.values() if v is not None]
+    best = sign * max(candidates) if sign and candidates else None
     cells = []
     for m in methods:
         text = _format(found[m], column.metric)
         if best is not None and means[m] == best:
             text = f"**{text}**"
-        if m != baseline and _differs(
-            column.runs.get(baseline, []), column.runs.get(m, []), column.metric
-        ):
-            text += DAGGER
+        if m in column.verdicts:
+            text += f" — {column.verdicts[m].verdict}"
         cells.append(text)
     return cells
 
@@ -328,15 +187,13 @@ def _label_everything_cell(column: Column) -> str:
     return DASH
 
 
-def _table(
-    columns: Sequence[Column | Quoted], methods: Sequence[str], baseline: str, counts: bool
-) -> list[str]:
-    """Method rows, then the reference rows, as github markdown lines plus the legend."""
+def _table(columns: Sequence[Column | Quoted], methods: Sequence[str], counts: bool) -> list[str]:
+    """Method rows, then the reference rows, as github markdown lines."""
 
     def cells(c: Column | Quoted) -> list[str]:
         if isinstance(c, Quoted):
             return c.cells(methods)
-        return _method_cells(c, methods, baseline)
+        return _method_cells(c, methods)
 
     def reference(c: Column | Quoted, cell: Callable[[Column], str]) -> str:
         return DASH if isinstance(c, Quoted) else cell(c)
@@ -357,11 +214,7 @@ def _table(
 
         rows = [[row[0], n(row[0]), *row[1:]] for row in rows]
         headers.insert(1, "n")
-    return [
-        tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True),
-        "",
-        f"† differs from {baseline} (paired t-test on per-seed differences, p < {P_THRESHOLD})",
-    ]
+    return [tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)]
 
 
 def _by_method(records: Iterable[Mapping[str, Any]]) -> dict[str, list]:
@@ -387,9 +240,11 @@ def _setting_tables(
     baseline: str,
     metrics: Sequence[str],
     quoted: Mapping[str, Any] | None = None,
+    margins: Mapping[str, Any] | None = None,
 ) -> list[str]:
+    """Per setting: the means, the comparisons with the baseline, and where effort verdicts flip."""
     lines = []
-    for key, runs in sorted(_group(records, _setting_key).items()):
+    for key, runs in sorted(_group(records, setting_key).items()):
         setting = json.loads(key)
         title = ", ".join(f"{k}={v}" for k, v in sorted(setting.items())) or "all runs"
         published = _quoted_columns(quoted, setting, metrics)
@@ -398,14 +253,24 @@ def _setting_tables(
             columns.append(Column(m, m, runs))
             if m in published:
                 columns.append(published[m])
-        lines += [f"## {title}", "", *_table(columns, methods, baseline, counts=True), ""]
+        lines += [f"## {title}", "", *_table(columns, methods, counts=True), ""]
+        if baseline in runs:
+            compared, found = comparison_lines(runs, methods, baseline, metrics, margins)
+            lines += compared
+            if EFFORT_TOTAL in found:
+                lines += break_even_lines(runs, methods, baseline, found[EFFORT_TOTAL])
     return lines
 
 
 def _pivot_table(
-    records: Sequence[Mapping[str, Any]], methods: Sequence[str], baseline: str, pivot: Mapping
+    records: Sequence[Mapping[str, Any]],
+    methods: Sequence[str],
+    baseline: str,
+    pivot: Mapping,
+    margins: Mapping[str, Any] | None = None,
 ) -> list[str]:
-    """Holmes et al. Table 2: methods × combinations of the `by` setting values."""
+    """Holmes et al. Table 2: methods × combinations of the `by` setting values, each cell with
+    its verdict against the baseline of its column (Holm over the whole table)."""
     try:
         metric, by = pivot["metric"], list(pivot["by"])
     except (KeyError, TypeError) as exc:
@@ -414,12 +279,30 @@ def _pivot_table(
     def combo(r: Mapping[str, Any]) -> str:
         return json.dumps([_setting_value(r, k) for k in by], sort_keys=True, default=str)
 
+    groups = sorted(_group(records, combo).items())
+    pairs = {
+        (key, m): (runs[baseline], runs[m])
+        for key, runs in groups
+        if baseline in runs
+        for m in methods
+        if m != baseline and m in runs
+    }
+    found = compare_runs(pairs, metric, margins)
     columns = [
-        Column(" / ".join(map(str, json.loads(key))), metric, runs)
-        for key, runs in sorted(_group(records, combo).items())
+        Column(
+            " / ".join(map(str, json.loads(key))),
+            metric,
+            runs,
+            {m: c for (k, m), c in found.items() if k == key},
+        )
+        for key, runs in groups
     ]
     title = f"## {metric} by {' / '.join(by)}"
-    return [title, "", *_table(columns, methods, baseline, counts=False), ""]
+    legend = (
+        f"Verdict against {baseline} in the same column (as in the comparison tables; Holm over "
+        f"this table's {len(found)} comparisons)."
+    )
+    return [title, "", *_table(columns, methods, counts=False), "", legend, ""]
 
 
 # --- header, components, warnings ---------------------------------------------------------
@@ -434,7 +317,7 @@ def _header(records: Sequence[Mapping[str, Any]], suite: str) -> list[str]:
     date = f"{dates[0]} .. {dates[-1]}" if dates else "unknown"
     env = {
         k: ", ".join(_values(records, "env", k))
-        for k in ("hitlbench", "git", "device", "python", "torch")
+        for k in ("hitlbench", "git", "device", "cpu", "python", "torch")
     }
     data = sorted(
         {
@@ -451,7 +334,7 @@ def _header(records: Sequence[Mapping[str, Any]], suite: str) -> list[str]:
         f"- hitlbench: {env['hitlbench']}",
         f"- git: {env['git']}",
         f"- dates: {date}",
-        f"- device: {env['device']}",
+        f"- device: {env['device']}; cpu: {env['cpu']}",
         f"- python: {env['python']}; torch: {env['torch']}",
     ]
     lines += [
@@ -508,12 +391,44 @@ def _version_warnings(method: str, runs: Sequence[Mapping[str, Any]]) -> list[st
     ]
 
 
+def _behaviour_warnings(method: str, runs: Sequence[Mapping[str, Any]]) -> list[str]:
+    """A component of one name and version whose records carry different behaviour hashes: its
+    code changed without a new version (records without a hash are not compared)."""
+    hashes: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+    for r in runs:
+        for kind, c in r.get("components", {}).items():
+            if c.get("behaviour"):
+                hashes[(kind, c["name"], str(c.get("version")))].add(c["behaviour"])
+    return [
+        f"- WARNING: method {method} mixes code of {kind} {name} version {version}: behaviour "
+        f"hashes {', '.join(sorted(found))}; its module changed without a new version"
+        for (kind, name, version), found in sorted(hashes.items())
+        if len(found) > 1
+    ]
+
+
+def _dirty_warning(groups: Mapping[str, Sequence[Mapping[str, Any]]]) -> list[str]:
+    """Records that ran from a checkout with uncommitted changes (`bench --allow-dirty`)."""
+    dirty = {
+        m: sum(str(r.get("env", {}).get("git") or "").endswith("-dirty") for r in runs)
+        for m, runs in groups.items()
+    }
+    dirty = {m: n for m, n in sorted(dirty.items()) if n}
+    if not dirty:
+        return []
+    return [
+        f"- WARNING: {sum(dirty.values())} record(s) ran from a checkout with uncommitted changes "
+        f"(git ...-dirty), so no commit holds the code they ran: "
+        + ", ".join(f"{m} ({n})" for m, n in dirty.items())
+    ]
+
+
 def _refuse_duplicates(groups: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
     """One record per (method, setting, seed): two would be averaged as if they were two seeds."""
     for method, runs in sorted(groups.items()):
         ids: dict[tuple[str, int], list[str]] = defaultdict(list)
         for r in runs:
-            ids[(_setting_key(r), r["spec"]["seed"])].append(str(r.get("run_id")))
+            ids[(setting_key(r), r["spec"]["seed"])].append(str(r.get("run_id")))
         for (key, seed), found in sorted(ids.items()):
             if len(found) > 1:
                 raise LeaderboardError(
@@ -527,7 +442,10 @@ def _warnings(records: Sequence[Mapping[str, Any]], groups: Mapping[str, Sequenc
     """Loud lines for changed code among the records compared."""
     lines = []
     for method in sorted(groups):
-        lines += _version_warnings(method, groups[method])
+        lines += _version_warnings(method, groups[method]) + _behaviour_warnings(
+            method, groups[method]
+        )
+    lines += _dirty_warning(groups)
     for key in ("hitlbench", "git"):
         found = _values(records, "env", key)
         if len(found) > 1:
@@ -559,11 +477,14 @@ def render(
     notes: str | None = None,
     failed: Mapping[str, str] | None = None,
     method_order: Sequence[str] = (),
+    margins: Mapping[str, Any] | None = None,
 ) -> str:
     """The leaderboard of `records` as GitHub markdown; the same records give the same bytes.
 
     `quoted` puts a paper's published numbers in a column beside each metric they exist for.
-    Rows: the baseline, then the methods in `method_order` (the suite's), then any other, sorted.
+    `margins` gives the TOST equivalence margin per metric (a number, or "N%" of the baseline's
+    mean; key `default` for the others; 3 % when absent). Rows: the baseline, then the methods
+    in `method_order` (the suite's), then any other, sorted.
     """
     groups = _by_method(records)
     _refuse_duplicates(groups)
@@ -577,9 +498,9 @@ def render(
     ordered = dict.fromkeys([baseline, *method_order, *found])
     methods = [m for m in ordered if m in groups and m != CEILING]
     lines = _header(records, suite) + _warnings(records, groups)
-    lines += _setting_tables(records, methods, baseline, metrics, quoted)
+    lines += _setting_tables(records, methods, baseline, metrics, quoted, margins)
     if pivot:
-        lines += _pivot_table(records, methods, baseline, pivot)
+        lines += _pivot_table(records, methods, baseline, pivot, margins)
     lines += _components(groups, methods + ([CEILING] if CEILING in groups else []))
     lines += _failed(failed or {})
     if notes:

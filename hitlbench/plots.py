@@ -1,4 +1,5 @@
-"""Figures of run records: accuracy and corrections per round, accuracy against effort (DESIGN §5).
+"""Figures of run records: accuracy and corrections per round, accuracy against effort, and total
+effort against each unit cost that has no source (DESIGN §5).
 
 One line per (method, setting): the mean over seeds with a shaded 95 % t-interval. Each figure is
 saved as PNG and SVG with a fixed SVG hash salt and no dates, so the same records give the same
@@ -20,8 +21,10 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from .cam_figure import cam_figure, has_cam_examples
-from .leaderboard import CEILING, ci_half_width, method_of, setting_of, setting_text
+from .effort import UNSOURCED
+from .records import CEILING, method_of, setting_of, setting_text
 from .results import canonical_json
+from .verdicts import ci_half_width
 
 matplotlib.use("Agg")
 
@@ -109,6 +112,46 @@ METRIC_FIGURES: dict[str, tuple[str, str]] = {
     "dice_object_vs_effort": ("dice_object", "dice of Grad-CAM vs object mask"),
 }
 EXAMPLES_FIGURE = "cam_examples"
+COST_POINTS = 61  # points on a unit-cost axis
+
+
+def _effort_vs_cost(action: str, grid: np.ndarray) -> Callable[[Sequence[Record]], Curve]:
+    """Total effort as the unit cost of `action` runs over `grid`, every other cost as recorded:
+    linear in the cost, from each run's action counts (no run is repeated)."""
+
+    def curve(runs: Sequence[Record]) -> Curve:
+        totals = np.array(
+            [
+                r["summary"]["effort_s_total"]
+                + r["summary"].get("effort_counts", {}).get(action, 0)
+                * (grid - r["spec"]["effort"][action])
+                for r in runs
+            ]
+        )
+        return grid, [totals[:, j].tolist() for j in range(len(grid))]
+
+    return curve
+
+
+def _cost_figures(records: Sequence[Record], sweep: Mapping[str, Sequence[float]]) -> dict:
+    """name -> (curve, x label, y label, with ceiling, unit cost now) for each unsourced action
+    that some run performed; the x range is the suite's `cost_sweep` [low, high], else 0 to 3x
+    the cost now."""
+    figures = {}
+    for action in UNSOURCED:
+        if not any(r["summary"].get("effort_counts", {}).get(action) for r in records):
+            continue
+        now = float(records[0]["spec"]["effort"][action])
+        low, high = sweep.get(action, (0.0, 3 * now))
+        grid = np.linspace(float(low), float(high), COST_POINTS)
+        figures[f"effort_vs_{action}_cost"] = (
+            _effort_vs_cost(action, grid),
+            f"{action} unit cost (s; {now:g} s in the records)",
+            "total effort (s)",
+            False,
+            now,
+        )
+    return figures
 
 
 def _has_metric(records: Sequence[Record], metric: str) -> bool:
@@ -156,9 +199,16 @@ def _draw_line(ax: Axes, curve: Curve, label: str, color: str, marker: str) -> N
         ax.fill_between(x, mean - half, mean + half, color=color, alpha=0.2, linewidth=0)
 
 
-def _figure(name: str, records: Sequence[Record], title: str, colors: Sequence[str]) -> Figure:
-    """One figure: a line per (method, setting), colored by method, marked by setting."""
-    curve, xlabel, ylabel, with_ceiling = _figure_kind(name)
+def _figure(
+    name: str,
+    records: Sequence[Record],
+    title: str,
+    colors: Sequence[str],
+    kind: tuple | None = None,
+) -> Figure:
+    """One figure: a line per (method, setting), colored by method, marked by setting; `kind`
+    (curve, x label, y label, with ceiling[, x to mark]) defaults to the named figure's."""
+    curve, xlabel, ylabel, with_ceiling, *mark = kind or _figure_kind(name)
     lines = _lines(records)
     methods = sorted({m for m, _ in lines})
     settings = sorted({s for _, s in lines})
@@ -174,6 +224,8 @@ def _figure(name: str, records: Sequence[Record], title: str, colors: Sequence[s
             label = _label(CEILING, key, several)
             ax.axhline(accuracy, color="0.4", linestyle="--", linewidth=1, label=label)
         ax.set_ylim(0.0, 1.02)  # accuracy axes: a wide interval band must not stretch them
+    for x in mark:
+        ax.axvline(x, color="0.4", linestyle=":", linewidth=1)
     ax.set(xlabel=xlabel, ylabel=ylabel, title=f"{title}: {name.replace('_', ' ')}")
     ax.grid(alpha=0.3)
     if ax.get_legend_handles_labels()[0]:
@@ -187,9 +239,12 @@ def plot(
     *,
     title: str,
     baseline: str | None = None,
+    cost_sweep: Mapping[str, Sequence[float]] | None = None,
 ) -> list[Path]:
-    """Draw every figure of FIGURES as PNG and SVG into `out_dir`, and those of METRIC_FIGURES and
-    the Grad-CAM examples where the records have them (`baseline` first); returns the paths."""
+    """Draw every figure of FIGURES as PNG and SVG into `out_dir`, those of METRIC_FIGURES and
+    the Grad-CAM examples where the records have them (`baseline` first), and total effort
+    against each unsourced unit cost the runs spent (range: `cost_sweep` {action: [low, high]});
+    returns the paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []
@@ -199,6 +254,8 @@ def plot(
         for name, (metric, _) in METRIC_FIGURES.items():
             if _has_metric(records, metric):
                 figures[name] = _figure(name, records, title, colors)
+        for name, kind in _cost_figures(records, cost_sweep or {}).items():
+            figures[name] = _figure(name, records, title, colors, kind)
         if has_cam_examples(records):
             figures[EXAMPLES_FIGURE] = cam_figure(records, title, baseline)
         for name, fig in figures.items():

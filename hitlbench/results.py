@@ -91,21 +91,37 @@ def _git(root: Path, *args: str) -> subprocess.CompletedProcess:
     )
 
 
+CODE_PATHS = ("hitlbench", "pyproject.toml", "benchmarks/*.yaml")  # what decides a record
+
+
 def git_hash() -> str | None:
     """The commit of the hitlbench checkout, suffixed -dirty when the code that decides results
-    (the package and pyproject.toml) has uncommitted changes; records and leaderboards that a
-    run itself writes do not count."""
+    (the package, pyproject.toml and the suite files) has uncommitted changes; records and
+    leaderboards that a run itself writes do not count. None outside a git checkout (an
+    installed package)."""
     root = Path(__file__).resolve().parent.parent
     if not (root / ".git").exists():
         return None
     try:
         head = _git(root, "rev-parse", "HEAD")
-        changed = _git(root, "diff", "--quiet", "HEAD", "--", "hitlbench", "pyproject.toml")
+        changed = _git(root, "diff", "--quiet", "HEAD", "--", *CODE_PATHS)
     except (OSError, subprocess.SubprocessError):
         return None
     if head.returncode != 0 or not head.stdout.strip():
         return None
     return head.stdout.strip() + ("-dirty" if changed.returncode == 1 else "")
+
+
+def cpu_model() -> str | None:
+    """The processor's model name (Linux's /proc/cpuinfo), else what `platform` knows: CPU
+    results repeat exactly only on the same kind of processor."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or None
 
 
 def environment(device: str) -> dict[str, Any]:
@@ -122,5 +138,6 @@ def environment(device: str) -> dict[str, Any]:
         "numpy": numpy.__version__,
         "device": device,
         "platform": platform.platform(),
+        "cpu": cpu_model(),
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }

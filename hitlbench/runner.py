@@ -13,10 +13,22 @@ import torch
 
 from .loop import Components, LoopRngs, LoopSettings, run_loop
 from .metrics import aulc_effort, effort_to_reach
+from .provenance import behaviour_hash
 from .registries import COMPONENT_KINDS, REGISTRIES
 from .results import SCHEMA, environment, record_path, write_json_atomic
-from .spec import check_annotations, device_available, instantiate, run_id
+from .spec import SPEC_KINDS, check_annotations, device_available, instantiate, run_id
 from .types import Action, Effort, HitlbenchError
+
+
+def component_block(kind: str, name: str) -> dict[str, Any]:
+    """What a record says of one component: name, origin, `version` and behaviour hash."""
+    cls = REGISTRIES[kind].get(name)
+    return {
+        "name": name,
+        "origin": REGISTRIES[kind].origin(name),
+        "version": cls.version,
+        "behaviour": behaviour_hash(cls),
+    }
 
 
 def build(spec: Mapping[str, Any]) -> tuple[Any, Components]:
@@ -137,14 +149,7 @@ def execute(
         "run_id": rid,
         "spec": spec,
         **({"suite": dict(suite)} if suite else {}),
-        "components": {
-            kind: {
-                "name": spec[kind]["name"],
-                "origin": REGISTRIES[kind].origin(spec[kind]["name"]),
-                "version": REGISTRIES[kind].get(spec[kind]["name"]).version,
-            }
-            for kind in ("dataset", *COMPONENT_KINDS)
-        },
+        "components": {kind: component_block(kind, spec[kind]["name"]) for kind in SPEC_KINDS},
         "env": env,
         "data": {**split.data.provenance, "n_pool": n_pool, "n_holdout": int(len(split.holdout))},
         "rounds": rows,

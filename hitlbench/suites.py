@@ -13,6 +13,7 @@ import yaml
 from . import yaml12
 from .spec import apply_override, resolve_spec, run_id
 from .types import HitlbenchError
+from .verdicts import MIN_SEEDS
 
 SUITE_DIR = Path(__file__).resolve().parent.parent / "benchmarks"
 SUITE_KEYS = {
@@ -20,6 +21,7 @@ SUITE_KEYS = {
     "references", "leaderboard",
 }  # fmt: skip
 CEILING = "ceiling"
+DEFAULT_SEEDS = MIN_SEEDS  # a verdict needs at least this many seeds on each side
 
 
 @dataclass(frozen=True)
@@ -151,7 +153,7 @@ def parse_suite(doc: Mapping[str, Any], default_name: str) -> Suite:
     suite = Suite(
         name=str(doc.get("name", default_name)),
         description=str(doc.get("description", "")).strip(),
-        seeds=_seeds(doc.get("seeds", 3)),
+        seeds=_seeds(doc.get("seeds", DEFAULT_SEEDS)),
         settings=_as_layer(doc.get("settings")),
         defaults=_as_layer(doc.get("defaults")),
         grid=_grid(doc.get("grid") or {}),

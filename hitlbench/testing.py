@@ -22,6 +22,7 @@ from .feedback.base import Feedback
 from .oracles.base import Oracle
 from .params import check_params, init_parameters, parameter_hints
 from .samplers.base import Sampler
+from .torch_rng import seeded
 from .types import Action, HitlbenchError, LabeledView, PoolView, Proposal, TaskInfo, Truth, Want
 
 LABEL_ACTIONS = (Action.LABEL_SCRATCH.value, Action.LABEL_CORRECT.value, Action.LABEL_ACCEPT.value)
@@ -210,14 +211,16 @@ def check_feedback(fb: Feedback) -> None:
     """Asks for known annotation kinds; its loss is None or a finite scalar that back-propagates."""
     wants = fb.wants(0, np.arange(4))
     assert isinstance(wants, frozenset) and all(isinstance(w, Want) for w in wants)
-    net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 3))
-    x, y = torch.rand(4, 1, 8, 8), torch.tensor([0, 1, 2, 0])
+    generator = torch.Generator().manual_seed(0)
+    with seeded(0):
+        net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 3))
+    x, y = torch.rand(4, 1, 8, 8, generator=generator), torch.tensor([0, 1, 2, 0])
     extras = {
         "spurious": torch.zeros(4, 8, 8, dtype=torch.bool),
         "object": torch.ones(4, 8, 8, dtype=torch.bool),
     }
     extras |= {f"has_{name}": torch.ones(4, dtype=torch.bool) for name in list(extras)}
-    maps = torch.rand(4, 8, 8, requires_grad=True) if fb.needs_cam else None
+    maps = torch.rand(4, 8, 8, generator=generator, requires_grad=True) if fb.needs_cam else None
     loss = fb.loss(net, x, y, net(x), extras, maps=maps)
     assert loss is None or (loss.ndim == 0 and torch.isfinite(loss))
     if loss is not None and maps is not None:

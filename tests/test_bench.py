@@ -47,7 +47,7 @@ def records(folder: Path) -> dict[str, dict]:
 def serial_records(tmp_path_factory):
     root = tmp_path_factory.mktemp("serial")
     suite = load_suite(write_suite(root))
-    outcomes = run_suite(suite, root / "out" / "tiny", progress=False)
+    outcomes = run_suite(suite, root / "out" / "tiny", progress=False, allow_dirty=True)
     assert not [o for o in outcomes if o.error]
     return records(root / "out" / "tiny")
 
@@ -93,19 +93,22 @@ def test_overrides_accept_every_form():
 
 def test_finished_cells_are_skipped_and_stale_records_reported(tmp_path, capsys):
     suite = load_suite(write_suite(tmp_path, {**SUITE, "seeds": [0], "references": []}))
-    first = run_suite(suite, tmp_path / "out", progress=False)
+    first = run_suite(suite, tmp_path / "out", progress=False, allow_dirty=True)
     assert len(first) == 2
-    assert run_suite(suite, tmp_path / "out", progress=False) == []
-    assert len(run_suite(suite, tmp_path / "out", progress=False, force=True)) == 2
+    assert run_suite(suite, tmp_path / "out", progress=False, allow_dirty=True) == []
+    assert (
+        len(run_suite(suite, tmp_path / "out", progress=False, force=True, allow_dirty=True)) == 2
+    )
     (tmp_path / "out" / "0123456789abcdef.json").write_text("{}")
-    run_suite(suite, tmp_path / "out", progress=False)
+    run_suite(suite, tmp_path / "out", progress=False, allow_dirty=True)
     assert "1 record(s)" in capsys.readouterr().err
 
 
 def test_sigkill_loses_only_cells_in_flight(tmp_path, serial_records):
     path = write_suite(tmp_path)
     out = tmp_path / "killed"
-    cmd = [sys.executable, "-m", "hitlbench.cli", "bench", str(path), "--out", str(out), "--quiet"]
+    cmd = [sys.executable, "-m", "hitlbench.cli", "bench", str(path), "--out", str(out), "--quiet",
+           "--allow-dirty"]  # fmt: skip
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 240
     while time.time() < deadline and len(list((out / "tiny").glob("*.json"))) < 2:
@@ -124,14 +127,16 @@ def test_sigkill_loses_only_cells_in_flight(tmp_path, serial_records):
 
 def test_process_executor_gives_the_serial_records(tmp_path, serial_records):
     suite = load_suite(write_suite(tmp_path))
-    run_suite(suite, tmp_path / "out", executor="process", jobs=2, progress=False)
+    run_suite(suite, tmp_path / "out", executor="process", jobs=2, progress=False, allow_dirty=True)
     assert records(tmp_path / "out") == serial_records
 
 
 def test_ray_executor_gives_the_serial_records(tmp_path, serial_records):
     pytest.importorskip("ray", reason="the ray extra is not installed")
     suite = load_suite(write_suite(tmp_path))
-    outcomes = run_suite(suite, tmp_path / "out", executor="ray", jobs=2, progress=False)
+    outcomes = run_suite(
+        suite, tmp_path / "out", executor="ray", jobs=2, progress=False, allow_dirty=True
+    )
     assert not [o for o in outcomes if o.error]
     assert records(tmp_path / "out") == serial_records
 
@@ -156,6 +161,7 @@ def test_a_failing_cell_is_recorded_and_the_others_go_on(tmp_path):
         "--out",
         str(tmp_path),
         "--quiet",
+        "--allow-dirty",
     ]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert done.returncode == 1
@@ -179,7 +185,7 @@ def test_cells_that_need_an_absent_gpu_are_skipped_and_refused(tmp_path, monkeyp
         "GPU": "cuda",
         "ceiling": "cpu",
     }
-    outcomes = run_suite(suite, tmp_path / "gpu", progress=False)
+    outcomes = run_suite(suite, tmp_path / "gpu", progress=False, allow_dirty=True)
     assert sorted(o.method for o in outcomes) == ["Random", "ceiling"]
     assert not [o for o in outcomes if o.error]
     assert "1 cell(s) need a GPU" in capsys.readouterr().err

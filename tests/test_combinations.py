@@ -145,7 +145,7 @@ def test_commands_that_read_records_take_the_root_bench_wrote_or_the_suite_folde
     suite = tmp_path / "tiny.yaml"
     suite.write_text(SUITE)
     root = tmp_path / "records"
-    assert main(["bench", str(suite), "--out", str(root), "--quiet"]) == 0
+    assert main(["bench", str(suite), "--out", str(root), "--quiet", "--allow-dirty"]) == 0
     for records in (root, root / "tiny"):
         out = tmp_path / f"{records.name}.md"
         assert main(["leaderboard", str(suite), "--records", str(records), "--out", str(out)]) == 0

@@ -9,16 +9,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from hitlbench.leaderboard import (
-    LeaderboardError,
-    ci_half_width,
-    load_records,
-    lookup,
-    method_of,
-    render,
-    setting_of,
-    write,
-)
+from hitlbench.leaderboard import render, write
+from hitlbench.records import LeaderboardError, load_records, lookup, method_of, setting_of
+from hitlbench.verdicts import ci_half_width
 
 T_975_2 = 4.302652729911275  # scipy.stats.t.ppf(0.975, 2), the 95 % t quantile for 3 seeds
 METRICS = ["total_corrections", "final_accuracy", "effort_s_total", "effort_s_to.0.80"]
@@ -166,7 +159,20 @@ def test_effort_to_a_target_counts_the_seeds_that_reached_it():
     assert row["effort_s_to.0.80"] == f"450 ± {half:.0f} (2/3)"
 
 
-def test_dagger_marks_a_clearly_different_method_only():
+def comparisons(markdown, heading="### Compared with Random"):
+    """{(method, metric): {column header: cell}} of the first comparison table after `heading`."""
+    lines = markdown.splitlines()
+    start = lines.index(heading) + 2
+    block = []
+    for line in lines[start:]:
+        if not line.startswith("|"):
+            break
+        block.append([cell.strip() for cell in line.strip("|").split("|")])
+    headers, rows = block[0], block[2:]
+    return {(row[0], row[1]): dict(zip(headers, row)) for row in rows}
+
+
+def test_comparisons_give_paired_intervals_holm_and_verdicts():
     base = [20, 22, 19, 21, 23]
     runs = []
     for seed, c in enumerate(base):
@@ -174,28 +180,43 @@ def test_dagger_marks_a_clearly_different_method_only():
             make_record("Random", seed, corrections=(0, c)),
             make_record("Better", seed, corrections=(0, c - 10 + seed % 2)),
             make_record("Same", seed, corrections=(0, c)),
-            make_record("Shifted", seed, corrections=(0, c + 1)),  # constant difference: no test
+            make_record("Shifted", seed, corrections=(0, c + 1)),  # +1 on every seed
+            make_record("Noisy", seed, corrections=(0, c + (-3, 4, -2, 3, 0)[seed])),
         ]
     md = board(runs)
-    rows = table(md, "## dataset.name=digits")
-    assert rows["Better"]["total_corrections"].endswith(" †")
-    assert "†" not in rows["Same"]["total_corrections"]
-    assert "†" not in rows["Shifted"]["total_corrections"]
-    assert "†" not in rows["Random"]["total_corrections"]
-    assert "†" not in rows["Better"]["final_accuracy"]  # identical accuracies
-    pvalue = stats.ttest_rel([c - 10 + s % 2 for s, c in enumerate(base)], base).pvalue
-    assert pvalue < 0.05
-    assert "† differs from Random (paired t-test on per-seed differences, p < 0.05)" in md
+    rows = comparisons(md)
+    better = rows[("Better", "total_corrections")]
+    diffs = [-10 + s % 2 for s in range(5)]
+    low, high = stats.t.interval(0.95, 4, loc=np.mean(diffs), scale=stats.sem(diffs))
+    assert better["Δ mean [95 % CI]"] == f"{np.mean(diffs):.4g} [{low:.4g}, {high:.4g}]"
+    p = stats.ttest_rel([c + d for c, d in zip(base, diffs)], base).pvalue
+    assert better["p"] == f"{p:.3g}" and better["pairs"] == "5"
+    assert better["TOST margin"] == f"±{0.03 * np.mean(base):.4g}"  # 3 % of the baseline's mean
+    assert better["verdict"] == "better"
+    assert rows[("Same", "total_corrections")]["verdict"] == "equivalent"
+    assert rows[("Shifted", "total_corrections")]["verdict"] == "worse"
+    assert rows[("Noisy", "total_corrections")]["verdict"] == "inconclusive"
+    assert rows[("Better", "final_accuracy")]["verdict"] == "equivalent"  # identical accuracies
+    ps = [
+        float(rows[(m, "total_corrections")]["p"]) for m in ("Better", "Same", "Shifted", "Noisy")
+    ]
+    assert [float(rows[(m, "total_corrections")]["p (Holm)"]) for m in ("Better", "Noisy")] == [
+        # Holm over the 4 methods on this metric: Shifted's p (0) is the smallest, Better's next
+        pytest.approx(3 * ps[0], rel=1e-2),
+        pytest.approx(1.0),
+    ]
+    assert "†" not in md
 
 
-def test_pairs_are_matched_by_seed_and_need_two():
+def test_pairs_are_matched_by_seed_and_fewer_than_five_are_inconclusive():
     runs = [make_record("Random", s, corrections=(0, 20 + s)) for s in range(3)]
     runs += [
         make_record("Other", 5, corrections=(0, 1)),
         make_record("Other", 0, corrections=(0, 2)),
     ]
-    row = table(board(runs), "## dataset.name=digits")["Other"]
-    assert "†" not in row["total_corrections"]  # only seed 0 is in both
+    row = comparisons(board(runs))[("Other", "total_corrections")]
+    assert row["pairs"] == "1" and row["p"] == "–"  # only seed 0 is in both
+    assert row["verdict"] == "inconclusive (n = 1)"
 
 
 def test_baseline_row_comes_first_and_must_exist():
@@ -352,7 +373,7 @@ def test_pivot_has_one_column_per_combination():
         "fmnist / small_cnn",
     ]
     half = ci_half_width([10, 12, 14])
-    assert rows["Margin"]["digits / small_cnn"] == f"**12 ± {half:.0f}** †"
+    assert rows["Margin"]["digits / small_cnn"] == f"**12 ± {half:.0f}** — inconclusive (n = 3)"
     assert rows["Random"]["fmnist / small_cnn"] == f"51 ± {ci_half_width([50, 51, 52]):.0f}"
     assert rows["label everything"]["digits / resnet18"] == "0"
     assert "## classifier.name=resnet18, dataset.name=digits" in md  # one table per setting too
@@ -473,3 +494,33 @@ def test_rows_follow_the_suite_order_after_the_baseline():
         table(board(runs, method_order=["Zeta", "Random", "Alpha"]), "## dataset.name=digits")
     )
     assert rows[:4] == ["Random", "Zeta", "Alpha", "Mid"]  # unlisted methods last, sorted
+
+
+def test_dirty_records_and_mixed_behaviour_hashes_are_marked():
+    runs = [make_record("Random", s) for s in range(2)]
+    runs[1]["env"]["git"] = "abc123-dirty"
+    for seed, run in enumerate(runs):
+        run["components"]["classifier"]["behaviour"] = f"hash{seed}"
+    md = board(runs)
+    assert "- WARNING: 1 record(s) ran from a checkout with uncommitted changes" in md
+    assert "Random (1)" in md
+    assert (
+        "- WARNING: method Random mixes code of classifier small_cnn version 1: behaviour hashes "
+        "hash0, hash1" in md
+    )
+
+
+def test_effort_verdicts_carry_their_break_even_unit_costs():
+    runs = []
+    for seed in range(5):
+        base = make_record("Random", seed, effort_s=(300.0, 100.0 + seed))
+        boxes = make_record("Boxes", seed, effort_s=(300.0, 50.0 + seed))
+        for run, count in ((base, 0), (boxes, 20)):
+            run["spec"]["effort"]["box_correct"] = 3.5
+            run["summary"]["effort_counts"] = {"box_correct": count}
+        runs += [base, boxes]
+    md = board(runs)
+    rows = table(md, "### Effort: where the verdict would flip")
+    # 50 s cheaper now with 20 more box corrections: equal totals at 3.5 + 50 / 20 = 6 s a box
+    assert rows["Boxes"]["box_correct (now 3.5 s)"] == "< 6 s"
+    assert rows["Boxes"]["effort_s_total verdict"] == "better"

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from conftest import without_timings
 
+from hitlbench.provenance import behaviour_hash
 from hitlbench.runner import execute
 from hitlbench.samplers.margin import MarginSampler
 from hitlbench.samplers.random_order import RandomSampler
@@ -44,6 +45,7 @@ def test_record_shape_and_counts(tmp_path, digits_spec):
         "name": "random",
         "origin": "builtin",
         "version": "1",
+        "behaviour": behaviour_hash(RandomSampler),
     }
     assert set(rows[0]["time_s"]) == {"select", "propose", "review", "update", "fit", "evaluate"}
 

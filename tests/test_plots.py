@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from hitlbench.cam_figure import cam_figure
-from hitlbench.leaderboard import ci_half_width
 from hitlbench.plots import FIGURES, _figure, _metric_vs, plot
+from hitlbench.verdicts import ci_half_width
 
 NAMES = [
     "accuracy_per_round",
@@ -150,3 +150,23 @@ def test_explanation_records_add_effort_curves_and_an_example_figure(tmp_path):
     assert overlay[0, 0] == 1.0 and overlay.sum() == 1.0  # "none" (shift 0): its own map
     assert axes[1, 1].images[1].get_array()[1, 1] == 1.0
     assert "class 1" in axes[1, 0].get_ylabel()
+
+
+def test_total_effort_is_drawn_against_each_unsourced_unit_cost(tmp_path):
+    from hitlbench.plots import _cost_figures
+
+    runs = []
+    for seed, (total, count) in enumerate([(1000.0, 10), (1200.0, 30)]):
+        runs.append(
+            {
+                "spec": {"seed": seed, "effort": {"box_correct": 3.5}},
+                "summary": {"effort_s_total": total, "effort_counts": {"box_correct": count}},
+            }
+        )
+    figures = _cost_figures(runs, {"box_correct": [0.0, 10.0]})
+    assert list(figures) == ["effort_vs_box_correct_cost"]
+    curve, xlabel, _, _, now = figures["effort_vs_box_correct_cost"]
+    x, values = curve(runs)
+    assert x[0] == 0.0 and x[-1] == 10.0 and now == 3.5
+    assert values[0] == [1000.0 - 35.0, 1200.0 - 105.0]  # at 0 s a box correction
+    assert _cost_figures(runs[:0] + [{**runs[0], "summary": {"effort_s_total": 1.0}}], {}) == {}

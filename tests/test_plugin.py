@@ -84,9 +84,11 @@ def test_installed_plugin_runs_by_name(plugin_site, tmp_path):
     assert "sampler=reverse_order" in out.stdout
     records = list((tmp_path / "runs").glob("*.json"))
     record = json.loads(records[0].read_text())
+    behaviour = record["components"]["sampler"].pop("behaviour")
     assert record["components"]["sampler"] == {
         "name": "reverse_order", "origin": "hitlbench-reverse-sampler==0.3.0", "version": "0.3",
     }  # fmt: skip
+    assert len(behaviour) == 16 and int(behaviour, 16) >= 0  # the plugin module's code, hashed
 
 
 def test_unknown_names_list_only_plugins_that_load_and_failures_warn_in_one_line(plugin_site):

@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from ..explain import gradcam, gradcam_with_logits
+from ..torch_rng import seeded
 from ..types import DivergedError, FitReport, TaskInfo
 from .base import Classifier
 
@@ -94,8 +95,8 @@ class TorchImageClassifier(Classifier):
     def bind(self, task, *, device, seed):
         self.task = task
         self.device = torch.device(device)
-        torch.manual_seed(seed)
-        self.net = self.build(task).to(self.device)
+        with seeded(seed):  # the initial weights, from the classifier's own seed
+            self.net = self.build(task).to(self.device)
         self._initial_state = copy.deepcopy(self.net.state_dict())
         self._fitted = False
 
@@ -118,7 +119,10 @@ class TorchImageClassifier(Classifier):
             raise RuntimeError("bind() must be called before fit()")
         if not (self.recipe.warm_start and self._fitted):
             self.net.load_state_dict(self._initial_state)
-        torch.manual_seed(int(rng.integers(2**31)))
+        with seeded(int(rng.integers(2**31))):  # shuffles and dropout: this fit's own stream
+            return self._fit(train, feedback, rng)
+
+    def _fit(self, train, feedback, rng: np.random.Generator) -> FitReport:
         tr, va = self._split(len(train), rng)
         x_tr, y_tr = self.encode(train.images[tr]), self._tensor(train.labels[tr]).long()
         extras = {name: self._tensor(mask[tr]) for name, mask in train.masks.items()} | {

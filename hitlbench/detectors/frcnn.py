@@ -15,6 +15,7 @@ from torchvision.ops import FeaturePyramidNetwork, MultiScaleRoIAlign
 from torchvision.ops.feature_pyramid_network import LastLevelMaxPool
 
 from ..pretrained import create_timm
+from ..torch_rng import TorchStream
 from ..types import Want
 from .base import Detector, detectors
 
@@ -54,10 +55,13 @@ class FasterRCNNDetector(Detector):
     `epochs`. Later updates (BB) continue from the last one for `refit_epochs`, each epoch over the
     boxes new since then plus a seeded draw of earlier ones, `refit_boxes` in all (rehearsal, so a
     round costs the same early and late; 0: every box so far). `warm_start: false` retrains from
-    the initial weights on every box each round, the paper's reading and many times slower.
+    the initial weights on every box each round, the paper's reading and many times slower. Its
+    initial weights and the proposals it samples in training come from its own torch stream
+    (`torch_rng.TorchStream`), whatever the classifier or the sampler draw.
     """
 
     needs_boxes = True
+    version = "2"  # 1: training drew from torch's global stream, shifted by the classifier's fits
 
     def __init__(
         self,
@@ -100,9 +104,16 @@ class FasterRCNNDetector(Detector):
     def bind(self, *, device, seed):
         self.device = torch.device(device)
         self.seed = seed
-        torch.manual_seed(seed)
+        self.stream = TorchStream(seed)  # initial weights, then every training step's draws
+        with self.stream.active():
+            self.model = self._build()
+        self._initial = copy.deepcopy(self.model.state_dict())
+        self._fitted = np.zeros(0, np.int64)  # pool indices of the boxes trained on so far
+        self.trained = False
+
+    def _build(self) -> FasterRCNN:
         levels = 4  # three backbone stages + the max-pool level
-        self.model = FasterRCNN(
+        return FasterRCNN(
             Lite0FPN(self.pretrained, self.fpn_channels),
             num_classes=None,  # the predictor below: background and "the object"
             min_size=self.resize,
@@ -125,9 +136,6 @@ class FasterRCNNDetector(Detector):
             box_detections_per_img=1,
             box_score_thresh=self.score_threshold,
         ).to(self.device)
-        self._initial = copy.deepcopy(self.model.state_dict())
-        self._fitted = np.zeros(0, np.int64)  # pool indices of the boxes trained on so far
-        self.trained = False
 
     def wants(self, round, items):
         return frozenset({Want.BOX}) if self.update == "every" or round == 0 else frozenset()
@@ -141,6 +149,10 @@ class FasterRCNNDetector(Detector):
     def learn(self, labeled, round):
         if self.update == "first" and round > 0:
             return
+        with self.stream.active():  # the proposals sampled for training: this detector's own
+            self._learn(labeled, round)
+
+    def _learn(self, labeled, round) -> None:
         positions = np.flatnonzero(~np.isnan(labeled.boxes).any(axis=1))
         if len(positions) == 0:
             return

@@ -16,6 +16,7 @@ import torch
 from threadpoolctl import threadpool_limits
 
 from ..cache import cached_arrays
+from ..torch_rng import seeded
 from ..types import PoolView
 from .base import Sampler, samplers
 
@@ -279,7 +280,8 @@ def _lite0_features(pool: PoolView, size: int) -> np.ndarray:
     """Pooled ImageNet features [N, 1280] of EfficientNet-Lite0 (offline weights), images resized to `size`."""
     from ..pretrained import create_timm
 
-    model = create_timm("efficientnet_lite0", pretrained=True, num_classes=0).eval()
+    with seeded(0):  # random init before the weights load: leave torch's global stream alone
+        model = create_timm("efficientnet_lite0", pretrained=True, num_classes=0).eval()
     mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
     std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
     out = []
