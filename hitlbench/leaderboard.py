@@ -300,7 +300,7 @@ def _pivot_table(
     title = f"## {metric} by {' / '.join(by)}"
     legend = (
         f"Verdict against {baseline} in the same column (as in the comparison tables; Holm over "
-        f"this table's {len(found)} comparisons)."
+        f"this table's {len(found)} comparison{'' if len(found) == 1 else 's'})."
     )
     return [title, "", *_table(columns, methods, counts=False), "", legend, ""]
 

@@ -193,7 +193,11 @@ def _draw_line(ax: Axes, curve: Curve, label: str, color: str, marker: str) -> N
     """The mean over seeds, and the 95 % t-band where more than one seed contributes."""
     x, values = curve
     mean = np.array([np.mean(v) for v in values])
-    ax.plot(x, mean, color=color, marker=marker, markersize=3, linewidth=1.5, label=label)
+    every = max(1, len(x) // 12)  # a marker tells the setting; a dozen of them is enough
+    ax.plot(
+        x, mean, color=color, marker=marker, markersize=3, markevery=every, linewidth=1.5,
+        label=label,
+    )  # fmt: skip
     if any(len(v) > 1 for v in values):
         half = np.array([ci_half_width(v) for v in values])
         ax.fill_between(x, mean - half, mean + half, color=color, alpha=0.2, linewidth=0)
