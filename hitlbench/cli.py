@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 from tabulate import tabulate
 
-from . import __version__, yaml12
+from . import __version__, error_analysis, yaml12
 from .registries import COMPONENT_KINDS, REGISTRIES
 from .registry import PluginWarning
 from .results import read_record
@@ -68,6 +68,7 @@ def round_table(rows: list[dict]) -> str:
         metrics = ", ".join(
             f"{k}={v:.3f}" for k, v in r["metrics"].items() if k not in ("accuracy", "macro_f1")
         )
+        oracle = r.get("oracle", {})
         table.append(
             {
                 "round": r["round"],
@@ -75,6 +76,11 @@ def round_table(rows: list[dict]) -> str:
                 "drawn": r["labels_drawn"],
                 "corrections": r["corrections"],
                 "corr. cum": r["corrections_cum"],
+                **({"missed": r["missed_corrections"]} if "missed_corrections" in r else {}),
+                **({"label errors": r["label_errors"]} if "label_errors" in r else {}),
+                **({"unsure": r["unsure"]} if r.get("unsure_cum") else {}),
+                **({"agreement": _maybe(oracle["agreement"])} if "agreement" in oracle else {}),
+                **({"dropped": oracle["dropped"]} if "dropped" in oracle else {}),
                 "effort": " ".join(f"{k}:{v}" for k, v in r["effort"].items()),
                 "effort s cum": round(r["effort_s_cum"], 1),
                 "accuracy": round(r["metrics"]["accuracy"], 4),
@@ -86,15 +92,26 @@ def round_table(rows: list[dict]) -> str:
     return tabulate(table, headers="keys", tablefmt="github")
 
 
+def _maybe(value: float | None) -> str:
+    return "–" if value is None else f"{value:.3f}"
+
+
 def summary_lines(record: dict) -> list[str]:
     s = record["summary"]
     reached = ", ".join(
         f"{t}: {'never' if v is None else f'{v:.0f} s'}" for t, v in s["effort_s_to"].items()
     )
+    quality = (
+        f"label errors in training {s['label_errors']} ({s['label_error_rate']:.3f}), missed "
+        f"corrections {s['missed_corrections']}, unsure {s['unsure']}"
+        if "label_errors" in s
+        else None
+    )
     return [
         f"total corrections {s['total_corrections']}, final accuracy {s['final_accuracy']:.4f}, "
         f"effort {s['effort_s_total']:.0f} s, aulc_effort {s['aulc_effort']:.4f} "
         f"(budget {s['effort_budget_s']:.0f} s)",
+        *([quality] if quality else []),
         f"effort to reach accuracy {reached}",
     ]
 
@@ -178,7 +195,22 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(round_table(record["rounds"]))
         for line in summary_lines(record):
             print(line)
+        analysis = record["summary"].get("error_analysis")
+        if analysis:
+            names = _class_names(record)
+            print()
+            print(error_analysis.markdown(analysis, names))
+            if args.plot:
+                figure = Path(path).with_suffix(".errors.png")
+                print(f"figure: {error_analysis.figure(analysis, names, figure)}")
     return 0
+
+
+def _class_names(record: dict) -> list[str]:
+    """The record's class names, when it knows them; else class ids."""
+    n = len(record["summary"]["error_analysis"]["corrections_by_class"])
+    names = record.get("data", {}).get("class_names")
+    return list(names) if names else [str(c) for c in range(n)]
 
 
 RECORDS_ROOT = Path("leaderboards") / "records"
@@ -237,6 +269,7 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
         notes=options.get("notes"),
         method_order=list(suite.methods),
         margins=options.get("margins"),
+        contrasts=options.get("contrasts") or (),
     )
     print(f"leaderboard: {path}")
     return 0
@@ -255,18 +288,21 @@ def cmd_plot(args: argparse.Namespace) -> int:
             suite.name,
             suite.baseline,
         )
-        sweep = suite.leaderboard.get("cost_sweep")
+        sweep, curves = suite.leaderboard.get("cost_sweep"), suite.leaderboard.get("curves")
         out = Path(args.out or Path("leaderboards") / "figures" / suite.name)
     elif args.records:
         raise HitlbenchError("--records goes with a suite name, not with record files or folders")
     else:
         sources, title, baseline = [Path(t) for t in targets], args.title or "hitlbench", None
         out = Path(args.out or "figures")
-        sweep = None
+        sweep, curves = None, None
     records = load_records(sources)
     if not records:
         raise HitlbenchError(f"no records found in {', '.join(map(str, sources))}")
-    for path in plots.plot(records, out, title=title, baseline=baseline, cost_sweep=sweep):
+    drawn = plots.plot(
+        records, out, title=title, baseline=baseline, cost_sweep=sweep, curves=curves
+    )
+    for path in drawn:
         print(path)
     return 0
 
@@ -334,6 +370,11 @@ def make_parser() -> argparse.ArgumentParser:
 
     report = sub.add_parser("report", help="print the per-round table of run records")
     report.add_argument("records", nargs="+")
+    report.add_argument(
+        "--plot",
+        action="store_true",
+        help="also draw the error analysis (confusion heat maps) beside each record, as PNG",
+    )
     report.set_defaults(func=cmd_report)
     return parser
 

@@ -61,10 +61,9 @@ def p_text(value: float | None) -> str:
     return DASH if value is None else f"{value:.3g}"
 
 
-def _row(method: str, metric: str, c: Comparison) -> list[str]:
+def _row(metric: str, c: Comparison) -> list[str]:
     interval = DASH if c.ci is None else f"[{number(c.ci[0])}, {number(c.ci[1])}]"
     return [
-        method,
         metric,
         str(c.n_pairs),
         f"{number(c.diff)} {interval}" if c.diff is not None else DASH,
@@ -91,27 +90,73 @@ LEGEND = (
 )
 
 
+def _families(
+    runs: Runs, pairs: Sequence[tuple[str, str]], metrics: Sequence[str], margins: Any
+) -> tuple[list[list[str]], dict[str, dict[str, Comparison]]]:
+    """Rows [method, reference, metric, ...] of each (method, reference) pair on each metric the
+    references have, one Holm family per metric; and the comparisons by metric and method."""
+    pairs = [(m, ref) for m, ref in pairs if m in runs and ref in runs]
+    found: dict[str, dict[str, Comparison]] = {}
+    rows = []
+    for metric in metrics:
+        present = {
+            ref for _, ref in pairs
+            if any(lookup(r["summary"], metric) is not MISSING for r in runs[ref])
+        }  # fmt: skip
+        family = {(m, ref): (runs[ref], runs[m]) for m, ref in pairs if ref in present}
+        if not family:
+            continue
+        compared = compare_runs(family, metric, margins)
+        found[metric] = {m: c for (m, _), c in compared.items()}
+        rows += [[m, ref, *_row(metric, c)] for (m, ref), c in compared.items()]
+    return rows, found
+
+
 def comparison_lines(
     runs: Runs, methods: Sequence[str], baseline: str, metrics: Sequence[str], margins: Any
 ) -> tuple[list[str], dict[str, dict[str, Comparison]]]:
     """The markdown of one setting's comparisons, and the comparisons by metric and method."""
-    others = [m for m in methods if m != baseline and m in runs]
-    found: dict[str, dict[str, Comparison]] = {}
-    rows = []
-    for metric in metrics:
-        present = any(lookup(r["summary"], metric) is not MISSING for r in runs.get(baseline, []))
-        if not present:
-            continue
-        pairs = {m: (runs[baseline], runs[m]) for m in others}
-        found[metric] = compare_runs(pairs, metric, margins)
-        rows += [_row(m, metric, found[metric][m]) for m in others]
+    pairs = [(m, baseline) for m in methods if m != baseline]
+    rows, found = _families(runs, pairs, metrics, margins)
     if not rows:
         return [], found
     legend = LEGEND.format(
         baseline=baseline, default=DEFAULT_MARGIN, alpha=ALPHA, min_seeds=MIN_SEEDS
     )
-    table = tabulate(rows, headers=HEADERS, tablefmt="github", disable_numparse=True)
+    table = tabulate(
+        [[row[0], *row[2:]] for row in rows], headers=HEADERS, tablefmt="github",
+        disable_numparse=True,
+    )  # fmt: skip
     return [f"### Compared with {baseline}", "", table, "", legend, ""], found
+
+
+def contrast_lines(
+    runs: Runs, contrasts: Sequence[Sequence[str]], metrics: Sequence[str], margins: Any
+) -> list[str]:
+    """The suite's own contrasts (`leaderboard.contrasts`: [method, reference] pairs of this
+    setting), each a paired comparison like those with the baseline, Holm over the contrasts."""
+    try:
+        pairs = [(str(m), str(ref)) for m, ref in contrasts]
+    except (TypeError, ValueError) as exc:
+        raise LeaderboardError(
+            f"contrasts must be [method, reference] pairs, got {contrasts!r}"
+        ) from exc
+    rows, _ = _families(runs, pairs, metrics, margins)
+    if not rows:
+        return []
+    table = tabulate(
+        rows, headers=["method", "reference", *HEADERS[1:]], tablefmt="github",
+        disable_numparse=True,
+    )  # fmt: skip
+    return [
+        "### Contrasts",
+        "",
+        table,
+        "",
+        "Δ: method − reference over the seeds both have; tests, margins and verdicts as above, "
+        "Holm over this table's contrasts for each metric.",
+        "",
+    ]
 
 
 def _effort(runs: Sequence[Mapping[str, Any]], action: str) -> dict[tuple[str, int], tuple]:

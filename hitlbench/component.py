@@ -17,6 +17,9 @@ class Component:
     # behaviour from before it existed: left out of a run's identity while they hold that value,
     # so published records keep their run ids (docs/concepts.md, "Run identity").
     added_params: ClassVar[Mapping[str, Any]] = {}
+    # Parameters that name another component ({name, params}, or a name), as {parameter:
+    # (its kind, the default name)}: resolved, checked and hashed like top-level components.
+    nested: ClassVar[Mapping[str, tuple[str, str]]] = {}
 
     def get_params(self) -> dict[str, Any]:
         """The `__init__` parameters as stored on the instance (sklearn style)."""
@@ -25,3 +28,10 @@ class Component:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({args})"
+
+
+def nested_component(registry: Any, given: str | Mapping[str, Any] | None, default: str) -> Any:
+    """An instance of the component a `nested` parameter names: a name, or {name, params}."""
+    if given is None or isinstance(given, str):
+        return registry.create(given or default)
+    return registry.create(given.get("name") or default, **dict(given.get("params") or {}))

@@ -11,6 +11,7 @@ Defaults and where they come from (override any of them with `--set effort.<acti
 | box_draw | 7.0 | Papadopoulos et al. 2017 (extreme clicking): 7.0 s per box (34.5 s with Su et al.'s 2012 drawing and verification protocol). |
 | box_correct | 3.5 | No direct source: adjusting a proposed box, taken as half a drawn one. |
 | region_mask | 10.0 | No direct source: a coarse scribble over a region; full polygons cost 79 s per object (Lin et al. 2014, COCO). |
+| label_unsure | 1.7 | No source; assumption: a look at the image and one click, as accepting a label (Stretcu et al. 2023's 1.7 s). |
 """
 
 from __future__ import annotations
@@ -33,14 +34,20 @@ DEFAULT_SECONDS: dict[str, float] = {
     Action.BOX_DRAW.value: 7.0,
     Action.BOX_CORRECT.value: 3.5,
     Action.REGION_MASK.value: 10.0,
+    Action.LABEL_UNSURE.value: 1.7,
 }
 # The entries the table above gives with "No direct source": effort verdicts carry the unit cost
 # of each at which they would flip (`hitlbench.comparisons`), and `hitlbench plot` sweeps them.
-UNSOURCED = (Action.LABEL_CORRECT.value, Action.BOX_CORRECT.value, Action.REGION_MASK.value)
+UNSOURCED = (
+    Action.LABEL_CORRECT.value,
+    Action.BOX_CORRECT.value,
+    Action.REGION_MASK.value,
+    Action.LABEL_UNSURE.value,
+)
 # Actions added to the table after records were published, with the seconds that reproduce the
 # old totals (a new action's count is zero in every old run): left out of a run's identity while
 # the table holds that value (docs/concepts.md, "Run identity").
-ADDED_ACTIONS: dict[str, float] = {}
+ADDED_ACTIONS: dict[str, float] = {Action.LABEL_UNSURE.value: 1.7}
 
 
 def seconds_table(overrides: Mapping[str, float] | None = None) -> dict[str, float]:

@@ -18,7 +18,14 @@ from typing import Any
 import numpy as np
 from tabulate import tabulate
 
-from .comparisons import DASH, EFFORT_TOTAL, break_even_lines, compare_runs, comparison_lines
+from .comparisons import (
+    DASH,
+    EFFORT_TOTAL,
+    break_even_lines,
+    compare_runs,
+    comparison_lines,
+    contrast_lines,
+)
 from .records import (
     CEILING,
     MISSING,
@@ -241,8 +248,10 @@ def _setting_tables(
     metrics: Sequence[str],
     quoted: Mapping[str, Any] | None = None,
     margins: Mapping[str, Any] | None = None,
+    contrasts: Sequence[Sequence[str]] = (),
 ) -> list[str]:
-    """Per setting: the means, the comparisons with the baseline, and where effort verdicts flip."""
+    """Per setting: the means, the comparisons with the baseline, where effort verdicts flip,
+    and the suite's own contrasts."""
     lines = []
     for key, runs in sorted(_group(records, setting_key).items()):
         setting = json.loads(key)
@@ -259,6 +268,7 @@ def _setting_tables(
             lines += compared
             if EFFORT_TOTAL in found:
                 lines += break_even_lines(runs, methods, baseline, found[EFFORT_TOTAL])
+        lines += contrast_lines(runs, contrasts, metrics, margins)
     return lines
 
 
@@ -478,13 +488,15 @@ def render(
     failed: Mapping[str, str] | None = None,
     method_order: Sequence[str] = (),
     margins: Mapping[str, Any] | None = None,
+    contrasts: Sequence[Sequence[str]] = (),
 ) -> str:
     """The leaderboard of `records` as GitHub markdown; the same records give the same bytes.
 
     `quoted` puts a paper's published numbers in a column beside each metric they exist for.
     `margins` gives the TOST equivalence margin per metric (a number, or "N%" of the baseline's
-    mean; key `default` for the others; 3 % when absent). Rows: the baseline, then the methods
-    in `method_order` (the suite's), then any other, sorted.
+    mean; key `default` for the others; 3 % when absent); `contrasts` lists [method, reference]
+    pairs compared like a method with the baseline. Rows: the baseline, then the methods in
+    `method_order` (the suite's), then any other, sorted.
     """
     groups = _by_method(records)
     _refuse_duplicates(groups)
@@ -498,7 +510,7 @@ def render(
     ordered = dict.fromkeys([baseline, *method_order, *found])
     methods = [m for m in ordered if m in groups and m != CEILING]
     lines = _header(records, suite) + _warnings(records, groups)
-    lines += _setting_tables(records, methods, baseline, metrics, quoted, margins)
+    lines += _setting_tables(records, methods, baseline, metrics, quoted, margins, contrasts)
     if pivot:
         lines += _pivot_table(records, methods, baseline, pivot, margins)
     lines += _components(groups, methods + ([CEILING] if CEILING in groups else []))

@@ -10,14 +10,16 @@ from typing import Any
 
 import numpy as np
 
+from .annotators.person import UNSURE
 from .cam_examples import cam_examples, example_positions
 from .classifiers.base import Classifier
 from .crops import crop_resize
-from .data.base import ImageData, SplitData
+from .data.base import SplitData
 from .detectors.base import Detector, whole_image_boxes
 from .effort import to_seconds
+from .error_analysis import ErrorCounts
+from .evaluation import checked_proba, crop_masks, diverged, holdout_metrics, label_quality
 from .feedback.base import Feedback
-from .metrics import accuracy, box_metrics, explanation_metrics, macro_f1
 from .oracles.base import Oracle
 from .samplers.base import Sampler
 from .types import (
@@ -27,6 +29,7 @@ from .types import (
     LabeledView,
     PoolView,
     Proposal,
+    Review,
     Truth,
     Want,
     as_indices,
@@ -87,70 +90,8 @@ class _GivenMasks:
         """(masks cropped with each image's training box, which images have one) by name."""
         names = sorted({name for _, m in self.batches for name in m})
         stacked = {name: self._stacked(name) for name in names}
-        masks = {name: _crop_masks(m, boxes, size) for name, (m, _) in stacked.items()}
+        masks = {name: crop_masks(m, boxes, size) for name, (m, _) in stacked.items()}
         return masks, {name: given for name, (_, given) in stacked.items()}
-
-
-def _crop_masks(masks: np.ndarray, boxes: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    return crop_resize(masks[:, None].astype(np.float32), boxes, size)[:, 0] > 0.5
-
-
-def diverged(classifier: Classifier, round_index: int, problem: str) -> DivergedError:
-    """The error that stops a run whose classifier diverged, naming what to look at."""
-    params = classifier.get_params()
-    look = [p for p in classifier.tuning if p in params] or list(params)
-    settings = ", ".join(f"{p}={params[p]!r}" for p in look)
-    return DivergedError(
-        f"classifier {classifier.registered_name!r} diverged in round {round_index}: {problem}; "
-        f"look at its {settings}"
-    )
-
-
-def checked_proba(
-    classifier: Classifier, images: np.ndarray, n_classes: int, round_index: int
-) -> np.ndarray:
-    """`classifier.predict_proba(images)`, refused unless it is a finite [N, n_classes] array."""
-    proba = np.asarray(classifier.predict_proba(images))
-    if proba.shape != (len(images), n_classes):
-        raise HitlbenchError(
-            f"classifier {classifier.registered_name!r} returned probabilities of shape "
-            f"{proba.shape} for {len(images)} images; expected ({len(images)}, {n_classes})"
-        )
-    bad = int((~np.isfinite(proba)).any(axis=1).sum())
-    if bad:
-        raise diverged(
-            classifier,
-            round_index,
-            f"its probabilities are not finite for {bad} of {len(proba)} images",
-        )
-    return proba
-
-
-def holdout_metrics(
-    classifier: Classifier,
-    data: ImageData,
-    holdout: np.ndarray,
-    images: np.ndarray,
-    boxes: np.ndarray,
-    size: tuple[int, int],
-    round_index: int,
-) -> dict[str, float]:
-    """Accuracy and macro-F1 on the holdout cropped with predicted boxes; where the data allows,
-    accuracy on the same items without their decoy, and how well Grad-CAM matches each mask."""
-    truth = data.labels[holdout]
-    crops = crop_resize(images, boxes, size)
-    n_classes = len(data.class_names)
-    predicted = checked_proba(classifier, crops, n_classes, round_index).argmax(axis=1)
-    metrics = {"accuracy": accuracy(truth, predicted), "macro_f1": macro_f1(truth, predicted)}
-    if data.clean_images is not None:  # the shortcut's cost
-        clean = crop_resize(data.clean_images[holdout].astype(np.float32) / 255.0, boxes, size)
-        metrics["accuracy_clean"] = accuracy(
-            truth, checked_proba(classifier, clean, n_classes, round_index).argmax(axis=1)
-        )
-    if data.masks and (maps := classifier.explain(crops)) is not None:
-        masks = {name: _crop_masks(m[holdout], boxes, size) for name, m in data.masks.items()}
-        metrics.update(explanation_metrics(maps, masks))
-    return metrics
 
 
 def _through(indices: np.ndarray, fn: Callable[[np.ndarray], np.ndarray]):
@@ -176,8 +117,9 @@ def run_loop(
     settings: LoopSettings,
     rngs: LoopRngs,
     on_round: Callable[[dict], None] | None = None,
-) -> list[dict]:
-    """Run rounds until the pool or the round budget is exhausted; one row per round."""
+) -> tuple[list[dict], ErrorCounts]:
+    """Run rounds until the pool or the round budget is exhausted: one row per round, and the
+    counts of the run's error analysis."""
     data = split.data
     task = data.task()
     size = task.input_shape[1:]
@@ -206,7 +148,8 @@ def run_loop(
     given_masks = _GivenMasks(data.images.shape[2:])
     examples = example_positions(data.labels[split.holdout]) if data.masks else None
     rows: list[dict] = []
-    corrections_cum, effort_s_cum = 0, 0.0
+    corrections_cum, missed_cum, unsure_cum, effort_s_cum = 0, 0, 0, 0.0
+    errors = ErrorCounts(task.n_classes)
     round_index = 0
     while len(pool) and (settings.rounds is None or round_index < settings.rounds):
         times: dict[str, float] = {}
@@ -248,13 +191,25 @@ def run_loop(
                 wants=wants,
                 rng=rngs.oracle,
             )
-        labeled_idx = np.concatenate([labeled_idx, items])
-        labeled_y = np.concatenate([labeled_y, np.asarray(review.labels, dtype=np.int64)])
+        labels = np.asarray(review.labels, dtype=np.int64)
+        sure = labels != UNSURE  # an item marked unsure leaves the pool, never trained on
+        missed = _record_review(errors, review, truth.labels, proposal, sure)
+        labeled_idx = np.concatenate([labeled_idx, items[sure]])
+        labeled_y = np.concatenate([labeled_y, labels[sure]])
+        if not len(labeled_idx):
+            raise HitlbenchError(
+                f"oracle {parts.oracle.registered_name!r} marked every item of round "
+                f"{round_index}'s batch unsure, so nothing can be trained; use a larger batch or "
+                "a lower `unsure`"
+            )
+        revised = parts.oracle.relabel(labeled_idx)  # later answers may revise earlier labels
+        if revised is not None:
+            labeled_y = np.where(np.asarray(revised) == UNSURE, labeled_y, revised)
         batch_boxes = np.full((len(items), 4), np.nan, np.float32)
         if review.boxes is not None:
             batch_boxes[:] = review.boxes
-        given_boxes = np.concatenate([given_boxes, batch_boxes])
-        given_masks.add(mask_asked, review.masks)
+        given_boxes = np.concatenate([given_boxes, batch_boxes[sure]])
+        given_masks.add(mask_asked[sure], {name: m[sure] for name, m in review.masks.items()})
         pool = np.delete(pool, positions)
         with _timed(times, "update"):
             parts.detector.learn(
@@ -287,11 +242,10 @@ def run_loop(
                 raise diverged(parts.classifier, round_index, str(exc)) from exc
         with _timed(times, "evaluate"):
             images, boxes, fallback = detect(split.holdout)
-            metrics = holdout_metrics(
-                parts.classifier, data, split.holdout, images, boxes, size, round_index
+            metrics, predicted = holdout_metrics(
+                parts.classifier, data, split.holdout, images, boxes, fallback, size, round_index
             )
-            if data.boxes is not None:
-                metrics.update(box_metrics(boxes, fallback, data.boxes[split.holdout], images))
+            errors.set_holdout(data.labels[split.holdout], predicted)
             shown = None
             if examples is not None:
                 shown = cam_examples(
@@ -303,6 +257,8 @@ def run_loop(
         effort = Effort(review.effort).as_dict()
         effort_s = to_seconds(effort, settings.effort_seconds)
         corrections_cum += review.corrections
+        missed_cum += missed
+        unsure_cum += int((~sure).sum())
         effort_s_cum += effort_s
         row = {
             "round": round_index,
@@ -310,6 +266,11 @@ def run_loop(
             "labels_drawn": int(review.labels_drawn),
             "corrections": int(review.corrections),
             "corrections_cum": int(corrections_cum),
+            "missed_corrections": missed,
+            "missed_corrections_cum": missed_cum,
+            "unsure": int((~sure).sum()),
+            "unsure_cum": unsure_cum,
+            **label_quality(labeled_y, data.labels[labeled_idx]),
             "effort": effort,
             "effort_s": round(effort_s, 6),
             "effort_s_cum": round(effort_s_cum, 6),
@@ -317,10 +278,34 @@ def run_loop(
             "fit": {"epochs": report.epochs, "best_epoch": report.best_epoch},
             "time_s": times,
         }
+        if review.extras:
+            row["oracle"] = dict(review.extras)
         if shown is not None:
             row["cam_examples"] = shown
         rows.append(row)
         if on_round is not None:
             on_round(row)
         round_index += 1
-    return rows
+    return rows, errors
+
+
+def _record_review(
+    errors: ErrorCounts,
+    review: Review,
+    truth: np.ndarray,
+    proposal: Proposal | None,
+    sure: np.ndarray,
+) -> int:
+    """Add a batch's corrections, missed corrections and answers to the error counts; returns
+    how many wrong proposals entered training as they were (missed corrections)."""
+    labels = np.asarray(review.labels)
+    corrected = np.zeros(len(labels), bool)
+    missed = np.zeros(len(labels), bool)
+    if proposal is not None:
+        corrected = sure & (labels != proposal.labels)
+        missed = sure & (proposal.labels != truth) & (labels == proposal.labels)
+    answers = review.answers
+    if answers is None:  # one person: their label is their answer
+        answers = np.stack([np.zeros(len(labels), np.int64), np.arange(len(labels)), labels], 1)
+    errors.add_review(truth, corrected, missed, answers[answers[:, 2] != UNSURE])
+    return int(missed.sum())

@@ -237,6 +237,39 @@ def _figure(
     return fig
 
 
+def _curve_figures(
+    records: Sequence[Record], curves: Mapping[str, Mapping[str, Any]], title: str, colors
+) -> dict[str, Figure]:
+    """A suite's `curves`: {name: {x: label, lines: {line: {method: x}}, metrics: [...]}}; for
+    each metric a figure of its mean over seeds (95 % band) against x, a line per group of
+    methods (e.g. final accuracy against an annotator's error rate)."""
+    by_method: dict[str, list[Record]] = defaultdict(list)
+    for r in records:
+        by_method[method_of(r)].append(r)
+    figures = {}
+    for name, spec in curves.items():
+        for metric in spec["metrics"]:
+            fig = Figure(figsize=(7, 4.5), layout="constrained")
+            ax = fig.add_subplot()
+            for k, (line, points) in enumerate(spec["lines"].items()):
+                xs = [float(x) for m, x in points.items() if by_method.get(m)]
+                ys = [
+                    [float(r["summary"][metric]) for r in by_method[m]]
+                    for m in points
+                    if by_method.get(m)
+                ]
+                if xs:
+                    order = np.argsort(xs, kind="stable")
+                    curve = (np.array(xs)[order], [ys[i] for i in order])
+                    _draw_line(ax, curve, line, colors[k % len(colors)], MARKERS[k % len(MARKERS)])
+            ax.set(xlabel=spec["x"], ylabel=metric, title=f"{title}: {metric} ({name})")
+            ax.grid(alpha=0.3)
+            if ax.get_legend_handles_labels()[0]:
+                ax.legend(fontsize="small")
+            figures[f"{name}_{metric}"] = fig
+    return figures
+
+
 def plot(
     records: Sequence[Record],
     out_dir: str | os.PathLike,
@@ -244,11 +277,12 @@ def plot(
     title: str,
     baseline: str | None = None,
     cost_sweep: Mapping[str, Sequence[float]] | None = None,
+    curves: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[Path]:
     """Draw every figure of FIGURES as PNG and SVG into `out_dir`, those of METRIC_FIGURES and
-    the Grad-CAM examples where the records have them (`baseline` first), and total effort
-    against each unsourced unit cost the runs spent (range: `cost_sweep` {action: [low, high]});
-    returns the paths."""
+    the Grad-CAM examples where the records have them (`baseline` first), total effort against
+    each unsourced unit cost the runs spent (range: `cost_sweep` {action: [low, high]}), and
+    the suite's `curves` of a summary metric against a parameter; returns the paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []
@@ -260,6 +294,7 @@ def plot(
                 figures[name] = _figure(name, records, title, colors)
         for name, kind in _cost_figures(records, cost_sweep or {}).items():
             figures[name] = _figure(name, records, title, colors, kind)
+        figures.update(_curve_figures(records, curves or {}, title, colors))
         if has_cam_examples(records):
             figures[EXAMPLES_FIGURE] = cam_figure(records, title, baseline)
         for name, fig in figures.items():

@@ -11,13 +11,16 @@ from typing import Any
 import numpy as np
 import torch
 
+from .data.base import SplitData
+from .data.splits import stratified_take
 from .loop import Components, LoopRngs, LoopSettings, run_loop
 from .metrics import aulc_effort, effort_to_reach
+from .oracles.base import Oracle
 from .provenance import behaviour_hash
 from .registries import COMPONENT_KINDS, REGISTRIES
 from .results import SCHEMA, environment, record_path, write_json_atomic
 from .spec import SPEC_KINDS, check_annotations, device_available, instantiate, run_id
-from .types import Action, Effort, HitlbenchError
+from .types import Action, Effort, Gold, HitlbenchError
 
 
 def component_block(kind: str, name: str) -> dict[str, Any]:
@@ -49,8 +52,30 @@ def check_writable(directory: str | os.PathLike) -> None:
         raise HitlbenchError(f"cannot write results to {directory}: {existing} is not writable")
 
 
+def carve_gold(
+    split: SplitData, oracle: Oracle, rng: np.random.Generator
+) -> tuple[SplitData, Gold | None]:
+    """The pool without the hidden gold items the oracle asks for (a stratified draw from the
+    pool, never from the holdout), and those items."""
+    n_gold = oracle.gold_size(len(split.pool))
+    if not n_gold:
+        return split, None
+    picked = stratified_take(split.data.labels, split.pool, n_gold, rng)
+    pool = np.setdiff1d(split.pool, picked)
+    return SplitData(split.data, pool, split.holdout), Gold(picked, split.data.labels[picked])
+
+
 def _seeds(seed: int) -> dict[str, np.random.SeedSequence]:
-    names = ("split", "sampler", "oracle", "classifier_init", "fit", "detector_init")
+    names = (
+        "split",
+        "sampler",
+        "oracle",
+        "classifier_init",
+        "fit",
+        "detector_init",
+        "oracle_init",
+        "gold",
+    )  # fmt: skip  (a new stream goes last: spawn keys keep the earlier streams' draws)
     return dict(zip(names, np.random.SeedSequence(seed).spawn(len(names)), strict=True))
 
 
@@ -69,6 +94,10 @@ def summarize(rows: list[dict], spec: Mapping[str, Any], budget: float) -> dict[
         "effort_s_to": {f"{t:.2f}": effort_to_reach(effort_cum, acc, t) for t in spec["targets"]},
         "effort_counts": sum((Effort(r["effort"]) for r in rows), Effort()).as_dict(),
         "final_metrics": rows[-1]["metrics"] if rows else {},
+        "label_errors": rows[-1]["label_errors"] if rows else 0,
+        "label_error_rate": rows[-1]["label_error_rate"] if rows else 0.0,
+        "missed_corrections": rows[-1]["missed_corrections_cum"] if rows else 0,
+        "unsure": rows[-1]["unsure_cum"] if rows else 0,
     }
 
 
@@ -107,6 +136,7 @@ def execute(
         feedback=parts.feedback,
         oracle=parts.oracle,
     )
+    split, gold = carve_gold(split, parts.oracle, np.random.default_rng(seeds["gold"]))
     n_pool = len(split.pool)
     batch = None if spec["batch_size"] == "all" else spec["batch_size"]
     rounds = None if spec["rounds"] == "all" else spec["rounds"]
@@ -124,6 +154,7 @@ def execute(
     parts.detector.bind(
         device=spec["device"], seed=int(seeds["detector_init"].generate_state(1)[0])
     )
+    parts.oracle.bind(task, gold=gold, rng=np.random.default_rng(seeds["oracle_init"]))
     if on_start is not None:
         on_start(
             {
@@ -133,7 +164,7 @@ def execute(
                 "n_planned": n_planned,
             }
         )
-    rows = run_loop(
+    rows, errors = run_loop(
         split,
         parts,
         LoopSettings(batch_size=batch, rounds=rounds, effort_seconds=spec["effort"]),
@@ -151,9 +182,15 @@ def execute(
         **({"suite": dict(suite)} if suite else {}),
         "components": {kind: component_block(kind, spec[kind]["name"]) for kind in SPEC_KINDS},
         "env": env,
-        "data": {**split.data.provenance, "n_pool": n_pool, "n_holdout": int(len(split.holdout))},
+        "data": {
+            **split.data.provenance,
+            "n_pool": n_pool,
+            "n_holdout": int(len(split.holdout)),
+            "class_names": list(split.data.class_names),
+            **({"n_gold": int(len(gold.indices))} if gold is not None else {}),
+        },
         "rounds": rows,
-        "summary": summarize(rows, spec, budget),
+        "summary": {**summarize(rows, spec, budget), "error_analysis": errors.as_record()},
         "time_s": {"total": round(time.perf_counter() - started, 3)},
     }
     return record, write_json_atomic(path, record)

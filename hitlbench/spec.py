@@ -134,12 +134,19 @@ def default_dataset(detector: str) -> str:
 
 
 def _component(kind: str, given: Any, default: str) -> dict[str, Any]:
-    """{name, params} with the name resolved and every parameter filled; None name: `default`."""
+    """{name, params} with the name resolved and every parameter filled, nested components
+    (`Component.nested`) resolved the same way; None name: `default`."""
     name, params = _name_and_params(kind, given)
     registry = REGISTRIES[kind]
     name = registry.canonical(name or default)
+    cls = registry.get(name)
+    for param, (inner_kind, inner_default) in cls.nested.items():
+        try:
+            params[param] = _component(inner_kind, params.get(param), inner_default)
+        except HitlbenchError as exc:
+            raise HitlbenchError(f"{kind} {name!r}, parameter {param}: {exc}") from exc
     registry.create(name, **params)  # checks names, types and values now, not half-way through
-    full = parameters_of(registry.get(name))
+    full = parameters_of(cls)
     full.update(params)
     return {"name": name, "params": full}
 
@@ -262,10 +269,7 @@ def identity(spec: Mapping[str, Any]) -> dict[str, Any]:
     `ADDED_SETTINGS`)."""
     out = copy.deepcopy(dict(spec))
     for kind in SPEC_KINDS:
-        params = out[kind]["params"]
-        for param, old in REGISTRIES[kind].get(out[kind]["name"]).added_params.items():
-            if param in params and _same(params[param], old):
-                del params[param]
+        _drop_added(kind, out[kind])
     for action, old in ADDED_ACTIONS.items():
         if action in out["effort"] and _same(out["effort"][action], old):
             del out["effort"][action]
@@ -273,6 +277,18 @@ def identity(spec: Mapping[str, Any]) -> dict[str, Any]:
         if key in out and _same(out[key], old):
             del out[key]
     return out
+
+
+def _drop_added(kind: str, block: dict[str, Any]) -> None:
+    """Remove from a {name, params} block, and its nested blocks, the added parameters that hold
+    their old value."""
+    cls, params = REGISTRIES[kind].get(block["name"]), block["params"]
+    for param, old in cls.added_params.items():
+        if param in params and _same(params[param], old):
+            del params[param]
+    for param, (inner_kind, _) in cls.nested.items():
+        if isinstance(params.get(param), dict):
+            _drop_added(inner_kind, params[param])
 
 
 def run_id(spec: Mapping[str, Any]) -> str:

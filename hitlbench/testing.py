@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from .annotators.person import UNSURE
 from .classifiers.base import Classifier
 from .data.base import Dataset, ImageData
 from .detectors.base import Detector
@@ -23,7 +24,17 @@ from .oracles.base import Oracle
 from .params import check_params, init_parameters, parameter_hints
 from .samplers.base import Sampler
 from .torch_rng import seeded
-from .types import Action, HitlbenchError, LabeledView, PoolView, Proposal, TaskInfo, Truth, Want
+from .types import (
+    Action,
+    Gold,
+    HitlbenchError,
+    LabeledView,
+    PoolView,
+    Proposal,
+    TaskInfo,
+    Truth,
+    Want,
+)
 
 LABEL_ACTIONS = (Action.LABEL_SCRATCH.value, Action.LABEL_CORRECT.value, Action.LABEL_ACCEPT.value)
 
@@ -145,31 +156,54 @@ def check_sampler(sampler: Sampler, k: int = 7) -> None:
         assert np.array_equal(indices, before), "the pool was mutated"
 
 
-def check_oracle(oracle: Oracle) -> None:
-    """Every item gets one label action; corrections and scratch labels match the effort counts."""
+def _bound(oracle: Oracle, data: ImageData) -> Oracle:
+    """`oracle` bound to the tiny task, with the last items as gold if it asks for gold."""
+    n_gold = oracle.gold_size(len(data))
+    gold = None
+    if n_gold:
+        picked = np.arange(len(data) - n_gold, len(data))
+        gold = Gold(picked, data.labels[picked])
+    oracle.bind(data.task(), gold=gold, rng=np.random.default_rng(0))
+    return oracle
+
+
+def check_oracle(oracle: Oracle, make: Callable[[], Oracle] | None = None) -> None:
+    """Labels are classes or UNSURE (-1); every answer costs a label action (`label_unsure`
+    for an unsure one; one person: exactly one per item, gold screening may add answers to
+    hidden items); corrections count the proposals changed; deterministic for a seed
+    (`make` returns a fresh oracle for the second run; without it the same one is bound again).
+    """
     data = tiny_data()
     items = np.arange(12)
     truth = Truth(labels=data.labels[items], boxes=data.boxes[items])
     wrong = (data.labels[items] + (items % 2)) % len(data.class_names)
     proba = np.eye(len(data.class_names))[wrong]
     for proposal in (None, Proposal(labels=wrong, proba=proba)):
-        review = oracle.review(
-            items,
-            truth=truth,
-            proposal=proposal,
-            wants=frozenset({Want.LABEL}),
-            rng=np.random.default_rng(0),
-        )
+        runs = []
+        for fresh in (oracle, make() if make else oracle):
+            review = _bound(fresh, data).review(
+                items, truth=truth, proposal=proposal, wants=frozenset({Want.LABEL}),
+                rng=np.random.default_rng(0),
+            )  # fmt: skip
+            runs.append(np.asarray(review.labels))
+        labels = runs[0]
+        assert np.array_equal(runs[0], runs[1]), "not deterministic for a seed"
+        assert len(labels) == len(items), "one label per item"
+        assert ((labels == UNSURE) | ((labels >= 0) & (labels < len(data.class_names)))).all()
+        sure = labels != UNSURE
         counts = {a: review.effort.get(a, 0) for a in LABEL_ACTIONS}
-        assert len(review.labels) == len(items), "one label per item"
-        assert sum(counts.values()) >= len(items), "every item needs at least one label action"
-        assert review.labels_drawn == counts[Action.LABEL_SCRATCH.value]
-        assert review.corrections == counts[Action.LABEL_CORRECT.value]
+        n_answers = len(items) if review.answers is None else len(review.answers)
+        spent = sum(counts.values()) + review.effort.get(Action.LABEL_UNSURE.value, 0)
+        assert spent >= n_answers, "every answer costs a label action (screening may add more)"
+        if review.answers is None:  # one person: their actions are the item's
+            assert spent == n_answers, "one person: one label action per item"
+            assert review.labels_drawn == counts[Action.LABEL_SCRATCH.value]
+            assert review.corrections == counts[Action.LABEL_CORRECT.value]
         if proposal is None:
             assert review.corrections == 0, "no proposal, nothing to correct"
         else:
-            assert review.corrections == int((review.labels != proposal.labels).sum()), (
-                "corrections must count proposals the person changed"
+            assert review.corrections == int((sure & (labels != proposal.labels)).sum()), (
+                "corrections must count proposals changed"
             )
 
 

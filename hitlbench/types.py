@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
 import numpy as np
 
@@ -27,6 +28,7 @@ class Action(str, Enum):
     BOX_DRAW = "box_draw"  # a box drawn from scratch
     BOX_CORRECT = "box_correct"  # a proposed box that the person adjusted
     REGION_MASK = "region_mask"  # a region marked on an image (explanation feedback)
+    LABEL_UNSURE = "label_unsure"  # an item marked unsure: it leaves the pool, never trained on
 
 
 class Want(str, Enum):
@@ -96,15 +98,28 @@ class Truth:
 
 
 @dataclass(frozen=True)
+class Gold:
+    """Hidden gold-standard items carved out of the pool: dataset indices and true labels."""
+
+    indices: np.ndarray  # int64 [G]
+    labels: np.ndarray  # int64 [G]
+
+
+@dataclass(frozen=True)
 class Review:
     """The person's answer for a batch, with how much it cost them."""
 
-    labels: np.ndarray
-    corrections: int  # proposals the person changed
+    labels: np.ndarray  # [N] int: the label that enters training; -1 for an item marked unsure
+    corrections: int  # proposals changed: items whose label (aggregated, for a crowd) differs
     labels_drawn: int  # labels given with no proposal to start from
     effort: Effort
     boxes: np.ndarray | None = None
     masks: Mapping[str, np.ndarray] = field(default_factory=dict)
+    # Every answer given, [M, 3] int (annotator, position in the batch, label), for error
+    # analysis; None: one answer per item, the item's label, by annotator 0.
+    answers: np.ndarray | None = None
+    # What this oracle adds to the round's row under "oracle" (e.g. a crowd's agreement).
+    extras: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

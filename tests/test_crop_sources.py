@@ -64,7 +64,7 @@ def run(every: bool, feedback=None):
         RandomSampler(), FixedBoxDetector(every), clf, PerfectOracle(), feedback or LabelsOnly()
     )
     rngs = LoopRngs(*(np.random.default_rng(i) for i in range(3)))
-    rows = run_loop(split, parts, LoopSettings(10, 2, seconds_table()), rngs)
+    rows, _ = run_loop(split, parts, LoopSettings(10, 2, seconds_table()), rngs)
     return data, clf.seen, rows
 
 

@@ -524,3 +524,25 @@ def test_effort_verdicts_carry_their_break_even_unit_costs():
     # 50 s cheaper now with 20 more box corrections: equal totals at 3.5 + 50 / 20 = 6 s a box
     assert rows["Boxes"]["box_correct (now 3.5 s)"] == "< 6 s"
     assert rows["Boxes"]["effort_s_total verdict"] == "better"
+
+
+def test_contrasts_compare_two_methods_paired_by_seed():
+    base = [20, 22, 19, 21, 23]
+    runs = []
+    for seed, c in enumerate(base):
+        runs += [
+            make_record("Random", seed, corrections=(0, c)),
+            make_record("Crowd", seed, corrections=(0, c - 8 + seed % 2)),
+            make_record("Noisy", seed, corrections=(0, c + 3)),
+        ]
+    md = board(runs, contrasts=[["Crowd", "Noisy"]])
+    lines = md.splitlines()
+    start = lines.index("### Contrasts") + 2
+    headers = [c.strip() for c in lines[start].strip("|").split("|")]
+    rows = [dict(zip(headers, (c.strip() for c in line.strip("|").split("|"))))
+            for line in lines[start + 2:] if line.startswith("|")]  # fmt: skip
+    first = next(r for r in rows if r["metric"] == "total_corrections")
+    assert (first["method"], first["reference"]) == ("Crowd", "Noisy")
+    diffs = [-11 + s % 2 for s in range(5)]
+    assert first["Δ mean [95 % CI]"].startswith(f"{np.mean(diffs):.4g} [")
+    assert first["verdict"] == "better"

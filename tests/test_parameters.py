@@ -203,7 +203,7 @@ def test_an_effort_action_added_at_its_old_value_keeps_the_run_id(monkeypatch):
 
     before = run_id(resolve_spec({"device": "cpu"}))
     monkeypatch.setitem(effort.DEFAULT_SECONDS, "skim", 2.0)
-    monkeypatch.setattr(spec, "ADDED_ACTIONS", {"skim": 2.0})
+    monkeypatch.setitem(spec.ADDED_ACTIONS, "skim", 2.0)
     assert run_id(resolve_spec({"device": "cpu"})) == before
     assert run_id(resolve_spec({"device": "cpu", "effort": {"skim": 3}})) != before
 

@@ -170,3 +170,20 @@ def test_total_effort_is_drawn_against_each_unsourced_unit_cost(tmp_path):
     assert x[0] == 0.0 and x[-1] == 10.0 and now == 3.5
     assert values[0] == [1000.0 - 35.0, 1200.0 - 105.0]  # at 0 s a box correction
     assert _cost_figures(runs[:0] + [{**runs[0], "summary": {"effort_s_total": 1.0}}], {}) == {}
+
+
+def test_a_suites_curves_draw_a_summary_metric_against_a_parameter(tmp_path):
+    from hitlbench.plots import _curve_figures
+
+    runs = [
+        {"suite": {"method": m}, "spec": {"seed": s}, "summary": {"final_accuracy": acc + s / 100}}
+        for m, acc in (("perfect", 0.8), ("noisy 0.1", 0.7), ("noisy 0.3", 0.5))
+        for s in range(3)
+    ]
+    curves = {"noise": {"x": "p", "lines": {"Random": {"perfect": 0.0, "noisy 0.1": 0.1,
+                                                       "noisy 0.3": 0.3}},
+                        "metrics": ["final_accuracy"]}}  # fmt: skip
+    figures = _curve_figures(runs, curves, "t", ["C0"])
+    line = figures["noise_final_accuracy"].axes[0].lines[0]
+    assert line.get_xdata().tolist() == [0.0, 0.1, 0.3]
+    assert np.allclose(line.get_ydata(), [0.81, 0.71, 0.51])

@@ -1,4 +1,9 @@
-"""Oracles simulate the person who labels, corrects and annotates."""
+"""Oracles simulate the person (or the people) who label, correct and annotate.
+
+Every oracle that simulates people answers by one rule (`annotators.person.respond`): each
+person first forms their own answer from their confusion model, then treats the model's
+proposal by it. `person_review` applies it for one person and counts what it cost them.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +12,49 @@ from typing import ClassVar
 
 import numpy as np
 
+from ..annotators.person import UNSURE, respond
 from ..component import Component
 from ..metrics import box_iou
 from ..registry import Registry
-from ..types import MASK_OF_WANT, Action, Effort, HitlbenchError, Proposal, Review, Truth, Want
+from ..types import (
+    MASK_OF_WANT,
+    Action,
+    Effort,
+    Gold,
+    HitlbenchError,
+    Proposal,
+    Review,
+    TaskInfo,
+    Truth,
+    Want,
+)
 
 
 class Oracle(Component, ABC):
     """Reviews a batch: gives labels (correcting proposals), and boxes or masks when wanted."""
 
     provides: ClassVar[frozenset[Want]] = frozenset({Want.LABEL})  # what it can be asked for
+
+    def bind(  # noqa: B027 - optional hook
+        self, task: TaskInfo, *, gold: Gold | None, rng: np.random.Generator
+    ) -> None:
+        """Called once before the loop: the task, the hidden gold items carved out of the pool
+        for it (`gold_size`), and its own stream for what it draws once (e.g. its people)."""
+
+    def gold_size(self, n_pool: int) -> int:
+        """How many pool items to keep aside as hidden gold-standard items (never trained on)."""
+        return 0
+
+    def own_answers(self, truth: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """What the person would answer with no proposal ([N] int, `UNSURE` for an item they
+        mark unsure); an oracle that wraps a person (`automation_bias`) asks this."""
+        return np.asarray(truth).copy()
+
+    def relabel(self, items: np.ndarray) -> np.ndarray | None:
+        """The training label of each item labeled so far (dataset indices, in labeling order),
+        where later answers revise earlier ones (a crowd refitted on every answer); None: the
+        labels stand as reviewed."""
+        return None
 
     @abstractmethod
     def review(
@@ -36,19 +74,65 @@ oracles: Registry[Oracle] = Registry("oracle", Oracle, group="hitlbench.oracles"
 
 
 def label_review(answers: np.ndarray, proposal: Proposal | None) -> tuple[int, int, Effort]:
-    """Count a person's label actions: scratch without a proposal, else correct or accept.
+    """Count a person's label actions: scratch without a proposal, else correct or accept; an
+    item answered `UNSURE` costs `label_unsure` instead.
 
     Returns (corrections, labels drawn from scratch, effort).
     """
     answers = np.asarray(answers)
+    sure = answers != UNSURE
+    effort = Effort({Action.LABEL_UNSURE: int((~sure).sum())})
     if proposal is None:
-        return 0, len(answers), Effort({Action.LABEL_SCRATCH: len(answers)})
+        return 0, int(sure.sum()), effort + Effort({Action.LABEL_SCRATCH: int(sure.sum())})
     proposed = np.asarray(proposal.labels)
     if proposed.shape != answers.shape:
         raise ValueError(f"proposal has {proposed.shape[0]} labels for {len(answers)} items")
-    changed = int((proposed != answers).sum())
-    effort = Effort({Action.LABEL_CORRECT: changed, Action.LABEL_ACCEPT: len(answers) - changed})
-    return changed, 0, effort
+    changed = int((sure & (proposed != answers)).sum())
+    accepted = int(sure.sum()) - changed
+    return (
+        changed,
+        0,
+        effort + Effort({Action.LABEL_CORRECT: changed, Action.LABEL_ACCEPT: accepted}),
+    )
+
+
+def person_review(
+    oracle: Oracle,
+    own: np.ndarray,
+    *,
+    truth: Truth,
+    proposal: Proposal | None,
+    proposed_boxes: np.ndarray | None,
+    wants: frozenset[Want],
+    accept_wrong: np.ndarray | float,
+    box_tolerance: float,
+    rng: np.random.Generator,
+) -> Review:
+    """One person's review of a batch, from their own answers `own` (`UNSURE` where unsure):
+    labels by the rule of `respond`, their label actions, and the boxes and masks asked for
+    (drawn, or corrected below `box_tolerance` IoU, as a careful person would)."""
+    refuse_unsupported(oracle, wants)
+    own = np.asarray(own)
+    labels = respond(
+        own, None if proposal is None else proposal.labels, truth.labels, accept_wrong, rng
+    )
+    labels[own == UNSURE] = UNSURE
+    corrections, drawn, effort = label_review(labels, proposal)
+    boxes = None
+    if Want.BOX in wants:
+        if truth.boxes is None:
+            raise HitlbenchError("boxes were asked for, but the dataset has no true boxes")
+        boxes, box_effort = box_review(truth.boxes, proposed_boxes, box_tolerance)
+        effort = effort + box_effort
+    masks, mask_effort = mask_review(truth, wants)
+    return Review(
+        labels=labels,
+        corrections=corrections,
+        labels_drawn=drawn,
+        effort=effort + mask_effort,
+        boxes=boxes,
+        masks=masks,
+    )
 
 
 def box_review(

@@ -2,15 +2,8 @@
 
 from __future__ import annotations
 
-from ..types import MASK_OF_WANT, HitlbenchError, Review, Want
-from .base import (
-    Oracle,
-    box_review,
-    label_review,
-    mask_review,
-    oracles,
-    refuse_unsupported,
-)
+from ..types import MASK_OF_WANT, Want
+from .base import Oracle, oracles, person_review
 
 
 @oracles.register("perfect", "ground_truth")
@@ -23,6 +16,7 @@ class PerfectOracle(Oracle):
     """
 
     provides = frozenset({Want.LABEL, Want.BOX, *MASK_OF_WANT})
+    version = "2"  # 1: the same answers, before every person shared `person_review`
 
     def __init__(self, box_tolerance: float = 0.7):
         if not 0.0 < box_tolerance <= 1.0:
@@ -30,21 +24,14 @@ class PerfectOracle(Oracle):
         self.box_tolerance = box_tolerance
 
     def review(self, items, *, truth, proposal, proposed_boxes=None, wants, rng):
-        refuse_unsupported(self, wants)
-        labels = truth.labels.copy()
-        corrections, drawn, effort = label_review(labels, proposal)
-        boxes = None
-        if Want.BOX in wants:
-            if truth.boxes is None:
-                raise HitlbenchError("boxes were asked for, but the dataset has no true boxes")
-            boxes, box_effort = box_review(truth.boxes, proposed_boxes, self.box_tolerance)
-            effort = effort + box_effort
-        masks, mask_effort = mask_review(truth, wants)
-        return Review(
-            labels=labels,
-            corrections=corrections,
-            labels_drawn=drawn,
-            effort=effort + mask_effort,
-            boxes=boxes,
-            masks=masks,
+        return person_review(
+            self,
+            truth.labels,
+            truth=truth,
+            proposal=proposal,
+            proposed_boxes=proposed_boxes,
+            wants=wants,
+            accept_wrong=0.0,
+            box_tolerance=self.box_tolerance,
+            rng=rng,
         )

@@ -1,0 +1,111 @@
+"""Error analysis of a run: the counts a record keeps (never images) and how `hitlbench report`
+shows them: the final model's confusion on the holdout, per-class accuracy, corrections and
+missed corrections by true class, and the annotators' answers against the truth."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tabulate import tabulate
+
+
+@dataclass
+class ErrorCounts:
+    """Counts gathered round by round; `as_record()` is what the record's summary keeps."""
+
+    n_classes: int
+    corrections: np.ndarray = field(init=False)  # [C] by true class
+    missed: np.ndarray = field(init=False)  # [C] wrong proposals accepted, by true class
+    answers: dict[int, np.ndarray] = field(default_factory=dict)  # annotator -> [C, C] counts
+    holdout: np.ndarray | None = None  # [C, C] truth x prediction of the last model
+
+    def __post_init__(self):
+        self.corrections = np.zeros(self.n_classes, np.int64)
+        self.missed = np.zeros(self.n_classes, np.int64)
+
+    def add_review(
+        self,
+        truth: np.ndarray,
+        corrected: np.ndarray,
+        missed: np.ndarray,
+        answers: np.ndarray,
+    ) -> None:
+        """One batch: true labels [N], corrected and missed [N] bool, and every answer given as
+        [M, 3] (annotator, position in the batch, label; unsure answers left out)."""
+        self.corrections += np.bincount(truth[corrected], minlength=self.n_classes)
+        self.missed += np.bincount(truth[missed], minlength=self.n_classes)
+        for who in np.unique(answers[:, 0]):
+            mine = answers[answers[:, 0] == who]
+            counts = self.answers.setdefault(int(who), np.zeros((self.n_classes,) * 2, np.int64))
+            np.add.at(counts, (truth[mine[:, 1]], mine[:, 2]), 1)
+
+    def set_holdout(self, truth: np.ndarray, predicted: np.ndarray) -> None:
+        self.holdout = np.zeros((self.n_classes,) * 2, np.int64)
+        np.add.at(self.holdout, (truth, predicted), 1)
+
+    def as_record(self) -> dict[str, Any]:
+        return {
+            "holdout_confusion": None if self.holdout is None else self.holdout.tolist(),
+            "corrections_by_class": self.corrections.tolist(),
+            "missed_corrections_by_class": self.missed.tolist(),
+            "answers_confusion": {str(k): v.tolist() for k, v in sorted(self.answers.items())},
+        }
+
+
+def _confusion_table(matrix: Sequence[Sequence[int]], names: Sequence[str], rows: str) -> str:
+    headers = [f"{rows} \\ answer", *names]
+    body = [[names[t], *row] for t, row in enumerate(matrix)]
+    return tabulate(body, headers=headers, tablefmt="github")
+
+
+def markdown(analysis: Mapping[str, Any], class_names: Sequence[str]) -> str:
+    """The error analysis of one record as markdown."""
+    lines = []
+    holdout = analysis.get("holdout_confusion")
+    if holdout is not None:
+        matrix = np.asarray(holdout)
+        totals = matrix.sum(axis=1)
+        accuracy = np.divide(np.diag(matrix), totals, out=np.zeros(len(matrix)), where=totals > 0)
+        lines += ["### Final model on the holdout (rows: truth, columns: prediction)", ""]
+        lines += [_confusion_table(holdout, class_names, "truth").replace("answer", "predicted")]
+        per_class = [
+            [name, int(totals[t]), f"{accuracy[t]:.3f}", analysis["corrections_by_class"][t],
+             analysis["missed_corrections_by_class"][t]]
+            for t, name in enumerate(class_names)
+        ]  # fmt: skip
+        headers = ["class", "holdout items", "accuracy", "corrections", "missed corrections"]
+        lines += ["", "### Per class", "", tabulate(per_class, headers=headers, tablefmt="github")]
+    for who, matrix in analysis.get("answers_confusion", {}).items():
+        lines += ["", f"### Annotator {who}: answers against the truth", ""]
+        lines += [_confusion_table(matrix, class_names, "truth")]
+    return "\n".join(lines)
+
+
+def figure(analysis: Mapping[str, Any], class_names: Sequence[str], path: Path) -> Path:
+    """The holdout confusion and each annotator's answers as heat maps, saved to `path` (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    panels = []
+    if analysis.get("holdout_confusion") is not None:
+        panels.append(("final model on the holdout", analysis["holdout_confusion"]))
+    panels += [
+        (f"annotator {w}: answers", m) for w, m in analysis.get("answers_confusion", {}).items()
+    ]
+    fig = Figure(figsize=(4.2 * max(1, len(panels)), 4.2), layout="constrained")
+    for k, (title, matrix) in enumerate(panels, 1):
+        ax = fig.add_subplot(1, len(panels), k)
+        counts = np.asarray(matrix, float)
+        share = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+        ax.imshow(share, vmin=0, vmax=1, cmap="Blues")
+        ax.set(title=title, xlabel="answer", ylabel="truth")
+        ax.set_xticks(range(len(class_names)), class_names, rotation=90, fontsize=6)
+        ax.set_yticks(range(len(class_names)), class_names, fontsize=6)
+    fig.savefig(path, dpi=120)
+    return path

@@ -1,0 +1,94 @@
+"""Holdout evaluation and label quality, by what the dataset and the classifier offer.
+
+The holdout is always scored on its true labels, whatever the person gave in training: accuracy
+and macro-F1; accuracy without the decoy where the data has clean images; Grad-CAM against each
+mask where it has masks and the classifier a Grad-CAM layer; IoU where it has true boxes.
+`label_quality` measures the labels that entered training against the truth.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .classifiers.base import Classifier
+from .crops import crop_resize
+from .data.base import ImageData
+from .metrics import accuracy, box_metrics, explanation_metrics, macro_f1
+from .types import DivergedError, HitlbenchError
+
+
+def crop_masks(masks: np.ndarray, boxes: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Boolean masks [N, H, W] cropped to boxes and resized to `size` (kept where over half)."""
+    return crop_resize(masks[:, None].astype(np.float32), boxes, size)[:, 0] > 0.5
+
+
+def diverged(classifier: Classifier, round_index: int, problem: str) -> DivergedError:
+    """The error that stops a run whose classifier diverged, naming what to look at."""
+    params = classifier.get_params()
+    look = [p for p in classifier.tuning if p in params] or list(params)
+    settings = ", ".join(f"{p}={params[p]!r}" for p in look)
+    return DivergedError(
+        f"classifier {classifier.registered_name!r} diverged in round {round_index}: {problem}; "
+        f"look at its {settings}"
+    )
+
+
+def checked_proba(
+    classifier: Classifier, images: np.ndarray, n_classes: int, round_index: int
+) -> np.ndarray:
+    """`classifier.predict_proba(images)`, refused unless it is a finite [N, n_classes] array."""
+    proba = np.asarray(classifier.predict_proba(images))
+    if proba.shape != (len(images), n_classes):
+        raise HitlbenchError(
+            f"classifier {classifier.registered_name!r} returned probabilities of shape "
+            f"{proba.shape} for {len(images)} images; expected ({len(images)}, {n_classes})"
+        )
+    bad = int((~np.isfinite(proba)).any(axis=1).sum())
+    if bad:
+        raise diverged(
+            classifier,
+            round_index,
+            f"its probabilities are not finite for {bad} of {len(proba)} images",
+        )
+    return proba
+
+
+def holdout_metrics(
+    classifier: Classifier,
+    data: ImageData,
+    holdout: np.ndarray,
+    images: np.ndarray,
+    boxes: np.ndarray,
+    fallback: np.ndarray,
+    size: tuple[int, int],
+    round_index: int,
+) -> tuple[dict[str, float], np.ndarray]:
+    """(metrics, predicted labels) on the holdout cropped with predicted boxes, always scored
+    on its true labels: accuracy and macro-F1; where the data offers them, accuracy on the same
+    items without their decoy, how well Grad-CAM matches each mask, and the boxes' IoU."""
+    truth = data.labels[holdout]
+    crops = crop_resize(images, boxes, size)
+    n_classes = len(data.class_names)
+    predicted = checked_proba(classifier, crops, n_classes, round_index).argmax(axis=1)
+    metrics = {"accuracy": accuracy(truth, predicted), "macro_f1": macro_f1(truth, predicted)}
+    if data.clean_images is not None:  # the shortcut's cost
+        clean = crop_resize(data.clean_images[holdout].astype(np.float32) / 255.0, boxes, size)
+        metrics["accuracy_clean"] = accuracy(
+            truth, checked_proba(classifier, clean, n_classes, round_index).argmax(axis=1)
+        )
+    if data.masks and (maps := classifier.explain(crops)) is not None:
+        masks = {name: crop_masks(m[holdout], boxes, size) for name, m in data.masks.items()}
+        metrics.update(explanation_metrics(maps, masks))
+    if data.boxes is not None:
+        metrics.update(box_metrics(boxes, fallback, data.boxes[holdout], images))
+    return metrics, predicted
+
+
+def label_quality(labels: np.ndarray, truth: np.ndarray) -> dict[str, float | int]:
+    """`label_errors`: training labels that differ from the truth; `label_error_rate`: their
+    share of the labeled items (0 with none labeled)."""
+    errors = int((np.asarray(labels) != np.asarray(truth)).sum())
+    return {
+        "label_errors": errors,
+        "label_error_rate": errors / len(labels) if len(labels) else 0.0,
+    }

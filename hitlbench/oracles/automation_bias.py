@@ -1,0 +1,66 @@
+"""A person who defers to the model's wrong pre-labels: automation bias."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..component import nested_component
+from ..types import MASK_OF_WANT, Want
+from .base import Oracle, oracles, person_review
+
+
+@oracles.register("automation_bias", "deferring")
+class AutomationBias(Oracle):
+    """Wraps a person (`annotator`, default `perfect`) who accepts a wrong proposal, instead of
+    correcting it, with probability `p`: the model's errors enter training ("bias laundering",
+    Humans in the Loop whitepaper, part 2; Skitka et al. 1999 on automation bias).
+
+    The person's own answer comes from the wrapped annotator (a confusion model, unsure items);
+    the shared rule (`person_review`) then applies `p`; with `scale_by_confidence` the chance
+    is `p` times the model's probability for its proposal, so confident mistakes pass more
+    often. A wrong proposal accepted is a missed correction; the record counts them apart.
+    """
+
+    provides = frozenset({Want.LABEL, Want.BOX, *MASK_OF_WANT})
+    nested: ClassVar[dict[str, tuple[str, str]]] = {"annotator": ("oracle", "perfect")}
+
+    def __init__(
+        self,
+        p: float = 0.5,
+        annotator: str | dict[str, Any] | None = None,
+        scale_by_confidence: bool = False,
+        box_tolerance: float = 0.7,
+    ):
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"p must be in [0, 1], got {p}")
+        if not 0.0 < box_tolerance <= 1.0:
+            raise ValueError(f"box_tolerance must be in (0, 1], got {box_tolerance}")
+        self.p = p
+        self.annotator = annotator
+        self.scale_by_confidence = scale_by_confidence
+        self.box_tolerance = box_tolerance
+        self.inner = nested_component(oracles, annotator, "perfect")
+
+    def bind(self, task, *, gold, rng):
+        self.inner.bind(task, gold=gold, rng=rng)
+
+    def own_answers(self, truth, rng):
+        return self.inner.own_answers(truth, rng)
+
+    def review(self, items, *, truth, proposal, proposed_boxes=None, wants, rng):
+        accept_wrong: np.ndarray | float = self.p
+        if proposal is not None and self.scale_by_confidence:
+            accept_wrong = self.p * np.asarray(proposal.proba).max(axis=1)
+        return person_review(
+            self,
+            self.own_answers(truth.labels, rng),
+            truth=truth,
+            proposal=proposal,
+            proposed_boxes=proposed_boxes,
+            wants=wants,
+            accept_wrong=accept_wrong,
+            box_tolerance=self.box_tolerance,
+            rng=rng,
+        )

@@ -1,0 +1,145 @@
+"""Several annotators per item, their answers aggregated into one training label."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+
+from ..annotators import confusion
+from ..annotators.aggregation import aggregate
+from ..annotators.agreement import krippendorff_alpha
+from ..annotators.person import UNSURE, Person
+from ..types import Effort, Proposal, Review, Want
+from .base import Oracle, label_review, oracles, refuse_unsupported
+
+
+@oracles.register("crowd", "consensus")
+class Crowd(Oracle):
+    """`k` annotators, `redundancy` of them per item, their answers aggregated (Humans in the
+    Loop whitepaper, part 2: consensus over several annotators; Dawid & Skene 1979).
+
+    Annotator i is right with probability `accuracies[i]` (default 0.8 for all), errors spread
+    over the other classes; with `schools` > 0 the annotators fall into that many groups (i mod
+    `schools`) that share one interpretation: each group sends its errors on class t to one
+    other class drawn once, so its members agree on the same wrong labels. Each annotator who
+    answers an item treats the proposal by the shared rule and costs one label action
+    (`label_accept` / `label_correct`, `label_scratch` without a proposal, `label_unsure` when
+    unsure, see `noisy`); the row's `corrections` counts items whose aggregated label differs
+    from the proposal. `aggregation`: `majority_vote` (ties at random), or `dawid_skene`, `glad`
+    or `mace` from crowd-kit (`pip install 'hitlbench[crowd]'`), refitted each round on every
+    answer so far, so earlier items' training labels may change. An item every annotator marked
+    unsure leaves the pool. Agreement per round: Krippendorff's alpha (nominal).
+    """
+
+    provides = frozenset({Want.LABEL})
+
+    def __init__(
+        self,
+        k: int = 3,
+        accuracies: list[float] | None = None,
+        redundancy: int | None = None,
+        aggregation: Literal["majority_vote", "dawid_skene", "glad", "mace"] = "majority_vote",
+        schools: int = 0,
+        unsure: float = 0.0,
+    ):
+        if k < 1:
+            raise ValueError(f"k must be >= 1, got {k}")
+        if accuracies is not None and (
+            len(accuracies) != k or any(not 0.0 <= a <= 1.0 for a in accuracies)
+        ):
+            raise ValueError(f"accuracies must be {k} values in [0, 1] (one per annotator)")
+        if redundancy is not None and not 1 <= redundancy <= k:
+            raise ValueError(f"redundancy must be between 1 and k ({k}), got {redundancy}")
+        if not 0 <= schools <= k:
+            raise ValueError(f"schools must be between 0 and k ({k}), got {schools}")
+        if not 0.0 <= unsure <= 1.0:
+            raise ValueError(f"unsure must be in [0, 1], got {unsure}")
+        self.k = k
+        self.accuracies = accuracies
+        self.redundancy = redundancy
+        self.aggregation = aggregation
+        self.schools = schools
+        self.unsure = unsure
+        self.people: list[Person] = []
+        self.active = np.ones(k, bool)
+
+    # -- the people ---------------------------------------------------------------------------
+
+    def bind(self, task, *, gold, rng):
+        n = task.n_classes
+        accuracies = self.accuracies or [0.8] * self.k
+        shared = [rng.integers(1, n, size=n) for _ in range(self.schools)]  # offsets != 0
+        self.people = []
+        for i, accuracy in enumerate(accuracies):
+            matrix = confusion.symmetric(n, accuracy)
+            if self.schools:
+                wrong = (np.arange(n) + shared[i % self.schools]) % n
+                matrix = np.zeros((n, n))
+                matrix[np.arange(n), np.arange(n)] = accuracy
+                matrix[np.arange(n), wrong] += 1.0 - accuracy
+            self.people.append(Person(matrix, self.unsure))
+        self.active = np.ones(self.k, bool)
+        self.n_classes = n
+        self._answers = np.zeros((0, 3), np.int64)  # (dataset index, annotator, label), all rounds
+        self._labels: dict[int, int] = {}
+
+    def answer_alone(self, who: int, truth: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Annotator `who`'s own answers to items with these true labels (`UNSURE` marked)."""
+        person = self.people[who]
+        answers = person.answer(truth, rng)
+        answers[person.unsure_of(truth, rng)] = UNSURE
+        return answers
+
+    # -- a batch ------------------------------------------------------------------------------
+
+    def _assign(self, n_items: int, rng: np.random.Generator) -> list[np.ndarray]:
+        """For each item, the annotators (among the active ones) who answer it."""
+        active = np.flatnonzero(self.active)
+        r = min(self.redundancy or self.k, len(active))
+        return [np.sort(rng.choice(active, size=r, replace=False)) for _ in range(n_items)]
+
+    def review(self, items, *, truth, proposal, proposed_boxes=None, wants, rng):
+        refuse_unsupported(self, wants)
+        who = self._assign(len(items), rng)
+        proposed = None if proposal is None else np.asarray(proposal.labels)
+        answers, effort = [], Effort()
+        for i in range(self.k):
+            positions = np.array([p for p, w in enumerate(who) if i in w], np.int64)
+            if not len(positions):
+                continue
+            # no automation bias in a crowd: by the shared rule each submits their own answer
+            own = self.answer_alone(i, truth.labels[positions], rng)
+            shown = None if proposal is None else _subset(proposal, positions)
+            effort = effort + label_review(own, shown)[2]
+            answers += [(i, int(p), int(a)) for p, a in zip(positions, own, strict=True)]
+        given = np.array(answers, np.int64).reshape(-1, 3)
+        sure = given[given[:, 2] != UNSURE]
+        batch = np.stack([items[sure[:, 1]], sure[:, 0], sure[:, 2]], axis=1)
+        self._answers = np.concatenate([self._answers, batch])
+        # a vote concerns its own item only; a model is refitted on every answer so far
+        fitted = batch if self.aggregation == "majority_vote" else self._answers
+        self._labels.update(aggregate(self.aggregation, *fitted.T, self.n_classes, rng))
+        labels = np.array([self._labels.get(int(item), UNSURE) for item in items], np.int64)
+        answered = labels != UNSURE
+        corrections = 0 if proposed is None else int((answered & (labels != proposed)).sum())
+        return Review(
+            labels=labels,
+            corrections=corrections,
+            labels_drawn=int(answered.sum()) if proposed is None else 0,
+            effort=effort,
+            answers=given,
+            extras={
+                "agreement": krippendorff_alpha(sure[:, 1], sure[:, 0], sure[:, 2]),
+                "annotators": int(self.active.sum()),
+            },
+        )
+
+    def relabel(self, items):
+        if self.aggregation == "majority_vote":
+            return None  # an item's vote never changes once given
+        return np.array([self._labels.get(int(i), UNSURE) for i in items], np.int64)
+
+
+def _subset(proposal: Proposal, positions: np.ndarray) -> Proposal:
+    return Proposal(labels=proposal.labels[positions], proba=proposal.proba[positions])

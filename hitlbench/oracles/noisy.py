@@ -1,0 +1,90 @@
+"""One imperfect annotator: symmetric or structured label noise, a bias against some classes."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+
+from ..annotators import confusion
+from ..annotators.person import UNSURE, Person
+from ..types import MASK_OF_WANT, Want
+from .base import Oracle, oracles, person_review
+
+
+@oracles.register("noisy", "noisy_annotator")
+class NoisyOracle(Oracle):
+    """One annotator who is wrong with probability `p` (Humans in the Loop whitepaper, part 2:
+    noisy and biased annotators).
+
+    `structure: symmetric` spreads the errors over every other class; `similar` over the other
+    members of the true class's group of visually similar classes (`similar`, class names; by
+    default Fashion-MNIST's tops and shoes); `confusion` gives the whole matrix instead (row t:
+    the answer's distribution when the truth is t). `class_accuracy` ({class name: accuracy})
+    sets some classes' accuracy apart, a bias against them. With `unsure` > 0 the person marks
+    an item unsure with probability `unsure` x their error rate on its class: it leaves the pool
+    and never enters training. Proposals are treated by the shared rule (`person_review`) with no
+    automation bias; boxes and masks, when asked for, as a careful person gives them.
+    """
+
+    provides = frozenset({Want.LABEL, Want.BOX, *MASK_OF_WANT})
+
+    def __init__(
+        self,
+        p: float = 0.1,
+        structure: Literal["symmetric", "similar"] = "symmetric",
+        similar: list[list[str]] | None = None,
+        confusion: list[list[float]] | None = None,
+        class_accuracy: dict[str, float] | None = None,
+        unsure: float = 0.0,
+        box_tolerance: float = 0.7,
+    ):
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"p must be in [0, 1], got {p}")
+        if not 0.0 <= unsure <= 1.0:
+            raise ValueError(f"unsure must be in [0, 1], got {unsure}")
+        if any(not 0.0 <= a <= 1.0 for a in (class_accuracy or {}).values()):
+            raise ValueError("class_accuracy values must be in [0, 1]")
+        if not 0.0 < box_tolerance <= 1.0:
+            raise ValueError(f"box_tolerance must be in (0, 1], got {box_tolerance}")
+        self.p = p
+        self.structure = structure
+        self.similar = similar
+        self.confusion = confusion
+        self.class_accuracy = class_accuracy
+        self.unsure = unsure
+        self.box_tolerance = box_tolerance
+        self.person: Person | None = None
+
+    def bind(self, task, *, gold, rng):
+        self.person = Person(self.matrix(task.class_names), self.unsure)
+
+    def matrix(self, class_names: tuple[str, ...]) -> np.ndarray:
+        """The annotator's confusion matrix for these classes."""
+        n = len(class_names)
+        if self.confusion is not None:
+            matrix = confusion.check(self.confusion, n, "oracle 'noisy' confusion")
+        elif self.structure == "similar":
+            groups = self.similar if self.similar is not None else confusion.FMNIST_SIMILAR
+            matrix = confusion.similar_classes(class_names, 1.0 - self.p, groups)
+        else:
+            matrix = confusion.symmetric(n, 1.0 - self.p)
+        return confusion.with_class_accuracy(matrix, class_names, self.class_accuracy or {})
+
+    def own_answers(self, truth, rng):
+        answers = self.person.answer(truth, rng)
+        answers[self.person.unsure_of(truth, rng)] = UNSURE
+        return answers
+
+    def review(self, items, *, truth, proposal, proposed_boxes=None, wants, rng):
+        return person_review(
+            self,
+            self.own_answers(truth.labels, rng),
+            truth=truth,
+            proposal=proposal,
+            proposed_boxes=proposed_boxes,
+            wants=wants,
+            accept_wrong=0.0,
+            box_tolerance=self.box_tolerance,
+            rng=rng,
+        )
