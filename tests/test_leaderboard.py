@@ -109,8 +109,8 @@ def make_record(
     return record
 
 
-def table(markdown, heading):
-    """{row name: {column header: cell}} of the table under `heading`."""
+def rows_under(markdown, heading):
+    """The rows of the first table under `heading`, each {column header: cell}."""
     lines = markdown.splitlines()
     start = lines.index(heading) + 2
     block = []
@@ -118,8 +118,12 @@ def table(markdown, heading):
         if not line.startswith("|"):
             break
         block.append([cell.strip() for cell in line.strip("|").split("|")])
-    headers, rows = block[0], block[2:]
-    return {row[0]: dict(zip(headers, row)) for row in rows}
+    return [dict(zip(block[0], row)) for row in block[2:]]
+
+
+def table(markdown, heading):
+    """{row name: {column header: cell}} of the table under `heading`."""
+    return {row["method"]: row for row in rows_under(markdown, heading)}
 
 
 def board(records, **kwargs):
@@ -160,16 +164,8 @@ def test_effort_to_a_target_counts_the_seeds_that_reached_it():
 
 
 def comparisons(markdown, heading="### Compared with Random"):
-    """{(method, metric): {column header: cell}} of the first comparison table after `heading`."""
-    lines = markdown.splitlines()
-    start = lines.index(heading) + 2
-    block = []
-    for line in lines[start:]:
-        if not line.startswith("|"):
-            break
-        block.append([cell.strip() for cell in line.strip("|").split("|")])
-    headers, rows = block[0], block[2:]
-    return {(row[0], row[1]): dict(zip(headers, row)) for row in rows}
+    """{(method, metric): {column header: cell}} of the comparison table under `heading`."""
+    return {(row["method"], row["metric"]): row for row in rows_under(markdown, heading)}
 
 
 def test_comparisons_give_paired_intervals_holm_and_verdicts():
@@ -536,11 +532,7 @@ def test_contrasts_compare_two_methods_paired_by_seed():
             make_record("Noisy", seed, corrections=(0, c + 3)),
         ]
     md = board(runs, contrasts=[["Crowd", "Noisy"]])
-    lines = md.splitlines()
-    start = lines.index("### Contrasts") + 2
-    headers = [c.strip() for c in lines[start].strip("|").split("|")]
-    rows = [dict(zip(headers, (c.strip() for c in line.strip("|").split("|"))))
-            for line in lines[start + 2:] if line.startswith("|")]  # fmt: skip
+    rows = rows_under(md, "### Contrasts")
     first = next(r for r in rows if r["metric"] == "total_corrections")
     assert (first["method"], first["reference"]) == ("Crowd", "Noisy")
     diffs = [-11 + s % 2 for s in range(5)]

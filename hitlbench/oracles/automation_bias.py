@@ -7,12 +7,12 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..component import nested_component
-from ..types import MASK_OF_WANT, Want
-from .base import Oracle, oracles, person_review
+from ..types import Proposal
+from .base import PersonOracle, oracles
 
 
 @oracles.register("automation_bias", "deferring")
-class AutomationBias(Oracle):
+class AutomationBias(PersonOracle):
     """Wraps a person (`annotator`, default `perfect`) who accepts a wrong proposal, instead of
     correcting it, with probability `p`: the model's errors enter training ("bias laundering",
     Humans in the Loop whitepaper, part 2; Skitka et al. 1999 on automation bias).
@@ -23,7 +23,6 @@ class AutomationBias(Oracle):
     often. A wrong proposal accepted is a missed correction; the record counts them apart.
     """
 
-    provides = frozenset({Want.LABEL, Want.BOX, *MASK_OF_WANT})
     nested: ClassVar[dict[str, tuple[str, str]]] = {"annotator": ("oracle", "perfect")}
 
     def __init__(
@@ -49,18 +48,7 @@ class AutomationBias(Oracle):
     def own_answers(self, truth, rng):
         return self.inner.own_answers(truth, rng)
 
-    def review(self, items, *, truth, proposal, proposed_boxes=None, wants, rng):
-        accept_wrong: np.ndarray | float = self.p
+    def accept_wrong(self, proposal: Proposal | None) -> np.ndarray | float:
         if proposal is not None and self.scale_by_confidence:
-            accept_wrong = self.p * np.asarray(proposal.proba).max(axis=1)
-        return person_review(
-            self,
-            self.own_answers(truth.labels, rng),
-            truth=truth,
-            proposal=proposal,
-            proposed_boxes=proposed_boxes,
-            wants=wants,
-            accept_wrong=accept_wrong,
-            box_tolerance=self.box_tolerance,
-            rng=rng,
-        )
+            return self.p * np.asarray(proposal.proba).max(axis=1)
+        return self.p

@@ -70,6 +70,32 @@ class Oracle(Component, ABC):
         """`proposed_boxes`: the detector's boxes (NaN rows: none), None when nobody proposed."""
 
 
+class PersonOracle(Oracle):
+    """One person who answers by the shared rule (`person_review`): a subclass says what they
+    would answer alone (`own_answers`) and how readily they accept a wrong proposal
+    (`accept_wrong`); boxes and masks, when asked for, they give carefully (`box_tolerance`)."""
+
+    provides = frozenset({Want.LABEL, Want.BOX, *MASK_OF_WANT})
+    box_tolerance: float = 0.7
+
+    def accept_wrong(self, proposal: Proposal | None) -> np.ndarray | float:
+        """The chance of accepting a wrong proposal instead of correcting it (one, or per item)."""
+        return 0.0
+
+    def review(self, items, *, truth, proposal, proposed_boxes=None, wants, rng):
+        return person_review(
+            self,
+            self.own_answers(truth.labels, rng),
+            truth=truth,
+            proposal=proposal,
+            proposed_boxes=proposed_boxes,
+            wants=wants,
+            accept_wrong=self.accept_wrong(proposal),
+            box_tolerance=self.box_tolerance,
+            rng=rng,
+        )
+
+
 oracles: Registry[Oracle] = Registry("oracle", Oracle, group="hitlbench.oracles")
 
 

@@ -8,12 +8,11 @@ import numpy as np
 
 from ..annotators import confusion
 from ..annotators.person import UNSURE, Person
-from ..types import MASK_OF_WANT, Want
-from .base import Oracle, oracles, person_review
+from .base import PersonOracle, oracles
 
 
 @oracles.register("noisy", "noisy_annotator")
-class NoisyOracle(Oracle):
+class NoisyOracle(PersonOracle):
     """One annotator who is wrong with probability `p` (Humans in the Loop whitepaper, part 2:
     noisy and biased annotators).
 
@@ -26,8 +25,6 @@ class NoisyOracle(Oracle):
     and never enters training. Proposals are treated by the shared rule (`person_review`) with no
     automation bias; boxes and masks, when asked for, as a careful person gives them.
     """
-
-    provides = frozenset({Want.LABEL, Want.BOX, *MASK_OF_WANT})
 
     def __init__(
         self,
@@ -75,16 +72,3 @@ class NoisyOracle(Oracle):
         answers = self.person.answer(truth, rng)
         answers[self.person.unsure_of(truth, rng)] = UNSURE
         return answers
-
-    def review(self, items, *, truth, proposal, proposed_boxes=None, wants, rng):
-        return person_review(
-            self,
-            self.own_answers(truth.labels, rng),
-            truth=truth,
-            proposal=proposal,
-            proposed_boxes=proposed_boxes,
-            wants=wants,
-            accept_wrong=0.0,
-            box_tolerance=self.box_tolerance,
-            rng=rng,
-        )
