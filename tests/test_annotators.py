@@ -122,6 +122,7 @@ def test_a_crowd_counts_every_annotators_effort_and_reports_agreement(tmp_path, 
     for row in record["rounds"]:
         assert sum(row["effort"].values()) == 3 * 30  # each of the 3 answers each item
         assert -1.0 <= row["oracle"]["agreement"] <= 1.0
+        assert 0.0 <= row["oracle"]["label_accuracy"] <= 1.0
     assert set(record["summary"]["error_analysis"]["answers_confusion"]) == {"0", "1", "2"}
 
 

@@ -29,7 +29,8 @@ class Crowd(Oracle):
     from the proposal. `aggregation`: `majority_vote` (ties at random), or `dawid_skene`, `glad`
     or `mace` from crowd-kit (`pip install 'hitlbench[crowd]'`), refitted each round on every
     answer so far, so earlier items' training labels may change. An item every annotator marked
-    unsure leaves the pool. Agreement per round: Krippendorff's alpha (nominal).
+    unsure leaves the pool. Per round the row's `oracle` block gives the agreement
+    (Krippendorff's alpha, nominal) and the aggregated labels' accuracy (`label_accuracy`).
     """
 
     provides = frozenset({Want.LABEL})
@@ -131,6 +132,7 @@ class Crowd(Oracle):
             answers=given,
             extras={
                 "agreement": krippendorff_alpha(sure[:, 1], sure[:, 0], sure[:, 2]),
+                "label_accuracy": _share(labels[answered] == truth.labels[answered]),
                 "annotators": int(self.active.sum()),
             },
         )
@@ -139,6 +141,11 @@ class Crowd(Oracle):
         if self.aggregation == "majority_vote":
             return None  # an item's vote never changes once given
         return np.array([self._labels.get(int(i), UNSURE) for i in items], np.int64)
+
+
+def _share(hits: np.ndarray) -> float | None:
+    """The share of True in `hits` (None for none): the aggregated labels' accuracy."""
+    return round(float(hits.mean()), 6) if len(hits) else None
 
 
 def _subset(proposal: Proposal, positions: np.ndarray) -> Proposal:
