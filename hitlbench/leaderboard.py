@@ -44,7 +44,10 @@ from .verdicts import Comparison, ci_half_width
 LABEL_EVERYTHING = "label everything"
 NOT_RUN = "not run"
 KIND_ORDER = ("dataset", "sampler", "detector", "classifier", "oracle", "feedback")
-INTEGER_LIKE = ("total_corrections", "effort_s_total", "n_labeled", "rounds", "effort_budget_s")
+INTEGER_LIKE = (
+    "total_corrections", "effort_s_total", "n_labeled", "rounds", "effort_budget_s",
+    "label_errors", "missed_corrections", "unsure",
+)  # fmt: skip
 
 
 # --- statistics -------------------------------------------------------------------------------
