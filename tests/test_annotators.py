@@ -197,3 +197,11 @@ def test_the_cli_runs_imperfect_people_on_the_default_dataset(args, shown, tmp_p
     assert "### Final model on the holdout" in report.stdout and "### Per class" in report.stdout
     assert Path(path).with_suffix(".errors.png").is_file()
     assert json.loads(Path(path).read_text())["data"]["class_names"][0] == "T-shirt/top"
+
+
+def test_without_crowd_kit_the_error_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "crowdkit", None)  # as if it were not installed
+    arrays = [np.array([0, 0]), np.array([0, 1]), np.array([1, 1])]
+    with pytest.raises(HitlbenchError, match=r"pip install 'hitlbench\[crowd\]'"):
+        aggregate("dawid_skene", *arrays, 2, np.random.default_rng(0))
+    assert aggregate("majority_vote", *arrays, 2, np.random.default_rng(0)) == {0: 1}
