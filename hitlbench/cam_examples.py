@@ -34,7 +34,7 @@ def cam_examples(
     return {
         "items": [int(i) for i in items],
         "labels": [int(y) for y in labels],
-        "predicted": [int(p) for p in classifier.predict(crops)],
+        "predicted": [int(p) for p in classifier.predict(crops, items=items)],
         "image": _as_bytes(crops[:, 0]),
         "cam": _as_bytes(maps),
     }

@@ -34,6 +34,7 @@ WHAT = {
     "classifier": "the model that pre-labels",
     "oracle": "the simulated person",
     "feedback": "what the person tells the model",
+    "labeler": "the zero_shot classifier's backend: labels with no training on the task",
 }
 
 

@@ -44,8 +44,10 @@ class ErrorCounts:
             np.add.at(counts, (truth[mine[:, 1]], mine[:, 2]), 1)
 
     def set_holdout(self, truth: np.ndarray, predicted: np.ndarray) -> None:
+        """The holdout's truth x prediction counts; items with no answer (-1) are left out."""
         self.holdout = np.zeros((self.n_classes,) * 2, np.int64)
-        np.add.at(self.holdout, (truth, predicted), 1)
+        answered = np.asarray(predicted) >= 0
+        np.add.at(self.holdout, (truth[answered], predicted[answered]), 1)
 
     def as_record(self) -> dict[str, Any]:
         return {

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .classifiers.base import Classifier
+from .classifiers.base import Classifier, answered_argmax
 from .crops import crop_resize
 from .data.base import ImageData
 from .metrics import accuracy, box_metrics, explanation_metrics, macro_f1
@@ -34,10 +34,15 @@ def diverged(classifier: Classifier, round_index: int, problem: str) -> Diverged
 
 
 def checked_proba(
-    classifier: Classifier, images: np.ndarray, n_classes: int, round_index: int
+    classifier: Classifier,
+    images: np.ndarray,
+    items: np.ndarray,
+    n_classes: int,
+    round_index: int,
 ) -> np.ndarray:
-    """`classifier.predict_proba(images)`, refused unless it is a finite [N, n_classes] array."""
-    proba = np.asarray(classifier.predict_proba(images))
+    """`classifier.predict_proba(images, items=items)`, refused unless it is a finite
+    [N, n_classes] array (all-zero rows allowed: items the classifier cannot answer)."""
+    proba = np.asarray(classifier.predict_proba(images, items=items))
     if proba.shape != (len(images), n_classes):
         raise HitlbenchError(
             f"classifier {classifier.registered_name!r} returned probabilities of shape "
@@ -64,17 +69,19 @@ def holdout_metrics(
     round_index: int,
 ) -> tuple[dict[str, float], np.ndarray]:
     """(metrics, predicted labels) on the holdout cropped with predicted boxes, always scored
-    on its true labels: accuracy and macro-F1; where the data offers them, accuracy on the same
+    on its true labels: accuracy and macro-F1 (an item the classifier cannot answer counts as
+    wrong, predicted `NO_ANSWER`); where the data offers them, accuracy on the same
     items without their decoy, how well Grad-CAM matches each mask, and the boxes' IoU."""
     truth = data.labels[holdout]
     crops = crop_resize(images, boxes, size)
     n_classes = len(data.class_names)
-    predicted = checked_proba(classifier, crops, n_classes, round_index).argmax(axis=1)
+    predicted = answered_argmax(checked_proba(classifier, crops, holdout, n_classes, round_index))
     metrics = {"accuracy": accuracy(truth, predicted), "macro_f1": macro_f1(truth, predicted)}
     if data.clean_images is not None:  # the shortcut's cost
         clean = crop_resize(data.clean_images[holdout].astype(np.float32) / 255.0, boxes, size)
         metrics["accuracy_clean"] = accuracy(
-            truth, checked_proba(classifier, clean, n_classes, round_index).argmax(axis=1)
+            truth,
+            answered_argmax(checked_proba(classifier, clean, holdout, n_classes, round_index)),
         )
     if data.masks and (maps := classifier.explain(crops)) is not None:
         masks = {name: crop_masks(m[holdout], boxes, size) for name, m in data.masks.items()}

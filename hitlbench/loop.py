@@ -12,7 +12,7 @@ import numpy as np
 
 from .annotators.person import UNSURE
 from .cam_examples import cam_examples, example_positions
-from .classifiers.base import Classifier
+from .classifiers.base import Classifier, answered_argmax
 from .crops import crop_resize
 from .data.base import SplitData
 from .detectors.base import Detector, whole_image_boxes
@@ -23,6 +23,7 @@ from .feedback.base import Feedback
 from .oracles.base import Oracle
 from .samplers.base import Sampler
 from .types import (
+    NO_ANSWER,
     DivergedError,
     Effort,
     HitlbenchError,
@@ -148,7 +149,7 @@ def run_loop(
     given_masks = _GivenMasks(data.images.shape[2:])
     examples = example_positions(data.labels[split.holdout]) if data.masks else None
     rows: list[dict] = []
-    corrections_cum, missed_cum, unsure_cum, effort_s_cum = 0, 0, 0, 0.0
+    corrections_cum, missed_cum, unsure_cum, unanswered_cum, effort_s_cum = 0, 0, 0, 0, 0.0
     errors = ErrorCounts(task.n_classes)
     round_index = 0
     while len(pool) and (settings.rounds is None or round_index < settings.rounds):
@@ -165,11 +166,13 @@ def run_loop(
             proposal = None
             if model is not None:
                 crops_now = crop_resize(images, boxes, size)
-                proba = checked_proba(model, crops_now, task.n_classes, round_index)
-                proposal = Proposal(labels=proba.argmax(axis=1), proba=proba)
+                proba = checked_proba(model, crops_now, items, task.n_classes, round_index)
+                proposal = Proposal(labels=answered_argmax(proba), proba=proba)
             proposed_boxes = None
             if not person_boxes:
                 proposed_boxes = np.where(fallback[:, None], np.nan, boxes)
+        if proposal is not None:  # a labeler's latency per item (timings stay under time_s)
+            times["propose_per_item"] = round(times["propose"] / len(items), 6)
         wants = (
             frozenset({Want.LABEL})
             | parts.feedback.wants(round_index, items)
@@ -258,6 +261,8 @@ def run_loop(
         effort_s = to_seconds(effort, settings.effort_seconds)
         corrections_cum += review.corrections
         missed_cum += missed
+        unanswered = 0 if proposal is None else int((proposal.labels == NO_ANSWER).sum())
+        unanswered_cum += unanswered
         unsure_cum += int((~sure).sum())
         effort_s_cum += effort_s
         row = {
@@ -270,6 +275,7 @@ def run_loop(
             "missed_corrections_cum": missed_cum,
             "unsure": int((~sure).sum()),
             "unsure_cum": unsure_cum,
+            **_proposal_quality(proposal, truth.labels, unanswered, unanswered_cum),
             **label_quality(labeled_y, data.labels[labeled_idx]),
             "effort": effort,
             "effort_s": round(effort_s, 6),
@@ -289,6 +295,24 @@ def run_loop(
     return rows, errors
 
 
+def _proposal_quality(
+    proposal: Proposal | None, truth: np.ndarray, unanswered: int, unanswered_cum: int
+) -> dict:
+    """The model's pre-labels of a batch against the truth: how many it `proposed` (0 before
+    the model is ready), their `proposal_accuracy` (an item it could not answer counts as wrong;
+    None without proposals) and `unparseable` (its items with no answer, which the person
+    labeled from scratch), for the round and so far."""
+    accuracy = None
+    if proposal is not None:
+        accuracy = round(float(np.mean(proposal.labels == truth)), 6)
+    return {
+        "proposed": 0 if proposal is None else len(truth),
+        "proposal_accuracy": accuracy,
+        "unparseable": unanswered,
+        "unparseable_cum": unanswered_cum,
+    }
+
+
 def _record_review(
     errors: ErrorCounts,
     review: Review,
@@ -302,8 +326,9 @@ def _record_review(
     corrected = np.zeros(len(labels), bool)
     missed = np.zeros(len(labels), bool)
     if proposal is not None:
-        corrected = sure & (labels != proposal.labels)
-        missed = sure & (proposal.labels != truth) & (labels == proposal.labels)
+        proposed = proposal.labels != NO_ANSWER
+        corrected = sure & proposed & (labels != proposal.labels)
+        missed = sure & proposed & (proposal.labels != truth) & (labels == proposal.labels)
     answers = review.answers
     if answers is None:  # one person: their label is their answer
         answers = np.stack([np.zeros(len(labels), np.int64), np.arange(len(labels)), labels], 1)

@@ -12,10 +12,11 @@ def accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
 
 
 def macro_f1(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-    """Unweighted mean F1 over the classes present in the truth or the predictions."""
+    """Unweighted mean F1 over the classes present in the truth or the predictions (a
+    prediction of -1, no answer, is wrong but not a class)."""
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     scores = []
-    for c in np.union1d(y_true, y_pred):
+    for c in np.union1d(y_true, y_pred[y_pred >= 0]):
         tp = np.sum((y_pred == c) & (y_true == c))
         denom = np.sum(y_pred == c) + np.sum(y_true == c)
         scores.append(2.0 * tp / denom if denom else 0.0)

@@ -1,4 +1,5 @@
-"""The six registries by kind, with every built-in registered."""
+"""The registries by kind, with every built-in registered: the six of a spec, and the labelers
+that the zero_shot classifier nests."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from .feedback import feedback
 from .oracles import oracles
 from .registry import Registry
 from .samplers import samplers
+from .zero_shot import labelers
 
 REGISTRIES: dict[str, Registry] = {
     "dataset": datasets,
@@ -17,5 +19,6 @@ REGISTRIES: dict[str, Registry] = {
     "classifier": classifiers,
     "oracle": oracles,
     "feedback": feedback,
+    "labeler": labelers,  # the zero_shot classifier's backends (a nested component)
 }
 COMPONENT_KINDS = ("sampler", "detector", "classifier", "oracle", "feedback")

@@ -98,6 +98,18 @@ def summarize(rows: list[dict], spec: Mapping[str, Any], budget: float) -> dict[
         "label_error_rate": rows[-1]["label_error_rate"] if rows else 0.0,
         "missed_corrections": rows[-1]["missed_corrections_cum"] if rows else 0,
         "unsure": rows[-1]["unsure_cum"] if rows else 0,
+        **_proposal_summary(rows),
+    }
+
+
+def _proposal_summary(rows: list[dict]) -> dict[str, Any]:
+    """The pre-labels over the whole run: their accuracy (None if the model never proposed)
+    and how many the model could not answer."""
+    proposed = sum(r["proposed"] for r in rows)
+    right = sum(round(r["proposal_accuracy"] * r["proposed"]) for r in rows if r["proposed"])
+    return {
+        "proposal_accuracy": round(right / proposed, 6) if proposed else None,
+        "unparseable": rows[-1]["unparseable_cum"] if rows else 0,
     }
 
 
@@ -151,6 +163,7 @@ def execute(
     parts.classifier.bind(
         task, device=spec["device"], seed=int(seeds["classifier_init"].generate_state(1)[0])
     )
+    parts.classifier.reveal(split.data.labels)  # read by simulated labelers only
     parts.detector.bind(
         device=spec["device"], seed=int(seeds["detector_init"].generate_state(1)[0])
     )

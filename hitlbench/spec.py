@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 import torch
 from pydantic import Field
 
+from .classifiers.base import Classifier
 from .effort import ADDED_ACTIONS, seconds_table
 from .params import check_value
 from .registries import COMPONENT_KINDS, REGISTRIES
@@ -216,6 +217,11 @@ def check_compatible(spec: Mapping[str, Any]) -> None:
             f"feedback {spec['feedback']['name']!r} needs Grad-CAM, which classifier "
             f"{spec['classifier']['name']!r} does not support; use one of: {', '.join(able)}"
         )
+    classifier = instantiate(spec, "classifier")
+    if type(classifier).check_classes is not Classifier.check_classes:  # it checks class names
+        names = instantiate(spec, "dataset").declared_class_names()
+        if names is not None:
+            classifier.check_classes(tuple(names))
     dataset = REGISTRIES["dataset"].get(spec["dataset"]["name"])
     check_annotations(
         spec["dataset"]["name"],

@@ -218,7 +218,7 @@ def check_classifier(make: Callable[[], Classifier], task_seed: int = 0) -> None
         model.bind(data.task(), device="cpu", seed=3)
         model.fit(tiny_labeled(data), feedback=LabelsOnly(), rng=np.random.default_rng(4))
         assert model.ready, "a fitted classifier must be ready"
-        proba = model.predict_proba(_floats(data, np.arange(len(data))))
+        proba = model.predict_proba(_floats(data, np.arange(len(data))), items=np.arange(len(data)))
         assert proba.shape == (len(data), len(data.class_names))
         assert np.allclose(proba.sum(axis=1), 1.0, atol=1e-4), "rows must sum to 1"
         outputs.append(proba)

@@ -79,12 +79,15 @@ class TaskInfo:
     input_shape: tuple[int, int, int]  # (channels, height, width) of the crops a classifier sees
 
 
+NO_ANSWER = -1  # a proposed label where the model could not answer (an all-zero row)
+
+
 @dataclass(frozen=True)
 class Proposal:
     """The model's pre-labels for a batch: predicted class and the full distribution."""
 
-    labels: np.ndarray  # [N] int
-    proba: np.ndarray  # [N, C] float
+    labels: np.ndarray  # [N] int; NO_ANSWER where the model could not answer
+    proba: np.ndarray  # [N, C] float; all zero where it could not answer
 
 
 @dataclass(frozen=True)

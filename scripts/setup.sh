@@ -1,18 +1,27 @@
 #!/usr/bin/env bash
 # Sets up a fresh machine: a virtual env with the matching torch/torchvision pair, hitlbench with
-# its test extras, and the Fashion-MNIST files from Debian's package when they are missing.
+# its test extras, and the Fashion-MNIST and WordNet 3.0 files from Debian's packages when they
+# are missing (WordNet: the zero_shot classifier's default labeler maps ImageNet onto class names).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/pip install --quiet torch==2.14.1 torchvision==0.29.1
-.venv/bin/pip install --quiet -e '.[test,ray,crowd]'
+.venv/bin/pip install --quiet -e '.[test,ray,crowd,openai,clip]'
 
-if [ -n "${HITLBENCH_DATA:-}" ] || [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
+packages=()
+if [ -z "${HITLBENCH_DATA:-}" ] && [ ! -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
+  packages+=(dataset-fashion-mnist)
+fi
+if [ -z "${HITLBENCH_WORDNET:-}" ] && [ ! -f /usr/share/wordnet/index.sense ]; then
+  packages+=(wordnet-base wordnet-sense-index)
+fi
+if [ ${#packages[@]} -eq 0 ]; then
   :
 elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-  apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist
+  apt-get update -qq && apt-get install -y -qq "${packages[@]}"
 else
-  echo "Fashion-MNIST is missing. Either run: sudo apt-get install dataset-fashion-mnist" >&2
-  echo "or set HITLBENCH_DATA to a folder with the four *-ubyte.gz files." >&2
+  echo "Missing Debian packages: ${packages[*]}. Run: sudo apt-get install ${packages[*]}" >&2
+  echo "(or set HITLBENCH_DATA to a folder with Fashion-MNIST's four *-ubyte.gz files, and" >&2
+  echo "HITLBENCH_WORDNET to a folder with WordNet 3.0's database files)." >&2
 fi

@@ -45,7 +45,7 @@ class NaNOutput(Classifier):
         self._ready = True
         return FitReport(epochs=1, best_epoch=1, val_accuracy=None, n_train=len(train), n_val=0)
 
-    def predict_proba(self, images):
+    def predict_proba(self, images, *, items):
         return np.full((len(images), self.n_classes), np.nan, np.float32)
 
     @property
@@ -91,7 +91,7 @@ class FixedProba:
     def __init__(self, proba):
         self.proba = np.asarray(proba, np.float32)
 
-    def predict_proba(self, images):
+    def predict_proba(self, images, *, items):
         return self.proba[: len(images)]
 
 

@@ -69,7 +69,7 @@ def test_scores_are_defined_for_any_number_of_classes_seen_or_not(name, classes,
     images = data.images.astype(np.float32) / 255.0
     pool = PoolView(np.arange(len(data)), crops=lambda p: images[p], raw=lambda p: images[p])
     sampler = samplers.create(name)
-    assert np.isfinite(sampler.scores(model.predict_proba(images))).all()
+    assert np.isfinite(sampler.scores(model.predict_proba(images, items=pool.indices))).all()
     picked = sampler.select(pool, 7, model=model, rng=np.random.default_rng(0))
     assert len(set(picked.tolist())) == 7
 
@@ -79,7 +79,7 @@ class Uniform:
 
     ready = True
 
-    def predict_proba(self, images):
+    def predict_proba(self, images, *, items):
         return np.full((len(images), 4), 0.25, np.float32)
 
 
@@ -107,7 +107,7 @@ def test_a_strict_ranking_is_kept_whatever_the_tie_break():
     class Fixed:
         ready = True
 
-        def predict_proba(self, images):
+        def predict_proba(self, images, *, items):
             return proba
 
     pool = PoolView(np.arange(4), crops=lambda p: np.zeros((len(p), 1, 2, 2)), raw=None)

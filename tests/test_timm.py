@@ -72,7 +72,7 @@ def test_head_tuning_trains_the_head_alone_on_features_computed_once(monkeypatch
     assert sum(seen) == 24  # each distinct crop went through the backbone once, over 3 epochs
     assert torch.equal(clf.net.conv_stem.weight, backbone_before)
     assert not torch.equal(clf.net.get_classifier().weight, head_before)
-    proba = clf.predict_proba(images)
+    proba = clf.predict_proba(images, items=np.arange(len(images)))
     assert sum(seen) == 24  # predictions reuse the cached features
     clf.net.eval()
     with torch.no_grad():

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..types import NO_ANSWER
+
 UNSURE = -1  # the label of an item the person marked unsure: it never enters training
 
 
@@ -42,7 +44,8 @@ def respond(
     """What the person submits, from their own answers and the model's proposal (one rule for
     every imperfect oracle).
 
-    Without a proposal: their own answer, drawn from scratch. With one: their own answer equal
+    Without a proposal (or where the model gave none, `NO_ANSWER`): their own answer, drawn
+    from scratch. With one: their own answer equal
     to the proposal, they accept it. Different, and the proposal wrong: under automation bias
     they accept it anyway with probability `accept_wrong` (one value or one per item: a missed
     correction), else they give their own answer (a correction). Different, and the proposal
@@ -54,4 +57,4 @@ def respond(
     proposal, truth = np.asarray(proposal), np.asarray(truth)
     defer = rng.random(len(own)) < np.broadcast_to(accept_wrong, own.shape)
     keep = (own == proposal) | ((proposal != truth) & defer)
-    return np.where(keep, proposal, own)
+    return np.where(keep & (proposal != NO_ANSWER), proposal, own)

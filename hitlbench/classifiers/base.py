@@ -9,7 +9,7 @@ import numpy as np
 
 from ..component import Component
 from ..registry import Registry
-from ..types import FitReport, LabeledView, TaskInfo
+from ..types import NO_ANSWER, FitReport, LabeledView, TaskInfo
 
 if TYPE_CHECKING:
     from ..feedback.base import Feedback
@@ -22,6 +22,10 @@ class Classifier(Component, ABC):
     # The parameters that decide whether training converges; a run that diverges names them.
     tuning: ClassVar[tuple[str, ...]] = ()
 
+    def check_classes(self, class_names: tuple[str, ...]) -> None:  # noqa: B027 - optional hook
+        """Refuse (`HitlbenchError`) class names it cannot work with; called before any image is
+        decoded where the dataset declares its classes (a zero-shot labeler's class map)."""
+
     @abstractmethod
     def bind(self, task: TaskInfo, *, device: str, seed: int) -> None:
         """Called once before the loop: build the model; `seed` fixes its initial weights."""
@@ -31,19 +35,33 @@ class Classifier(Component, ABC):
         """Train on all labeled items (from the initial weights unless warm-starting)."""
 
     @abstractmethod
-    def predict_proba(self, images: np.ndarray) -> np.ndarray: ...
+    def predict_proba(self, images: np.ndarray, *, items: np.ndarray) -> np.ndarray:
+        """float32 [N, n_classes] for `images` (float32 [N, C, H, W] in [0, 1]) whose dataset
+        indices are `items` (int64 [N]): rows summing to 1, or all zero for an item it cannot
+        answer (a zero-shot labeler's unparseable reply); never NaN."""
 
     @property
     @abstractmethod
     def ready(self) -> bool:
         """Whether the classifier can propose labels now (after a fit, or zero-shot from the start)."""
 
-    def predict(self, images: np.ndarray) -> np.ndarray:
-        return self.predict_proba(images).argmax(axis=1)
+    def predict(self, images: np.ndarray, *, items: np.ndarray) -> np.ndarray:
+        """int64 [N]: the most probable class, or `NO_ANSWER` (-1) where the row is all zero."""
+        return answered_argmax(self.predict_proba(images, items=items))
+
+    def reveal(self, labels: np.ndarray) -> None:  # noqa: B027 - optional hook
+        """The true labels by dataset index (int64), given before the loop; only a simulated
+        labeler (the `zero_shot` classifier's `simulated` backend) looks at them."""
 
     def explain(self, images: np.ndarray) -> np.ndarray | None:
         """Grad-CAM maps [N, H, W] of the predicted class, or None without a `cam_layer`."""
         return None
+
+
+def answered_argmax(proba: np.ndarray) -> np.ndarray:
+    """int64 [N]: each row's most probable class, `NO_ANSWER` for an all-zero row."""
+    proba = np.asarray(proba)
+    return np.where(proba.any(axis=1), proba.argmax(axis=1), NO_ANSWER).astype(np.int64)
 
 
 classifiers: Registry[Classifier] = Registry(

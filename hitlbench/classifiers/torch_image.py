@@ -141,7 +141,7 @@ class TorchImageClassifier(Classifier):
             if len(va) == 0 or epoch < self.recipe.min_epochs:
                 best_epoch = epoch
                 continue
-            proba = self.predict_proba(x_va)
+            proba = self.predict_proba(x_va, items=train.indices[va])
             loss = -float(np.log(np.clip(proba[np.arange(len(va)), y_va], 1e-12, 1)).mean())
             acc = float((proba.argmax(1) == y_va).mean())
             score = (acc, -loss) if self.recipe.monitor == "accuracy" else (-loss, acc)
@@ -200,7 +200,7 @@ class TorchImageClassifier(Classifier):
             out.append(gradcam(self.net, self.cam_layer, xb, target).detach().cpu().numpy())
         return np.concatenate(out) if out else np.zeros((0, *images.shape[2:]), np.float32)
 
-    def predict_proba(self, images):
+    def predict_proba(self, images, *, items):
         self.net.eval()
         out = []
         with torch.no_grad():  # not inference_mode: encode may cache features used in training

@@ -72,6 +72,10 @@ class Dataset(Component, ABC):
         self.holdout = holdout
         self.pool_size = pool_size
 
+    def declared_class_names(self) -> tuple[str, ...] | None:
+        """The class names, known without decoding an image; None where only loading tells."""
+        return None
+
     @abstractmethod
     def load(self) -> ImageData:
         """The full collection; raises HitlbenchError naming how to get missing files."""

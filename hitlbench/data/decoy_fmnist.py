@@ -25,7 +25,7 @@ import numpy as np
 from ..cache import cached_arrays
 from ..types import Want
 from .base import Dataset, ImageData, datasets
-from .fmnist import FashionMNIST
+from .fmnist import CLASS_NAMES, FashionMNIST
 
 SIZE = 28  # Fashion-MNIST images are 28x28
 OBJECT_THRESHOLD = 10  # base pixels above this belong to the item (below: scanner noise)
@@ -116,6 +116,12 @@ class _DecoyFashionMNIST(Dataset):
         self.seed = seed
         self.clean = clean
         self.patch = patch
+
+    # 2: declares its class names before loading (`declared_class_names`); the same data
+    version = "2"
+
+    def declared_class_names(self):
+        return CLASS_NAMES
 
     def load(self) -> ImageData:
         base = FashionMNIST().load()

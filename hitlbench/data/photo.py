@@ -88,6 +88,9 @@ class PhotoDataset(Dataset):
     def load(self) -> ImageData:
         return load_photos(self.read(), image_size=self.image_size)
 
+    def declared_class_names(self):
+        return self.read().class_names  # annotations only, no image decoded
+
 
 class LocalPhotoDataset(PhotoDataset):
     """A photo dataset read from a local folder `root` (None: the dataset's folder under $HITLBENCH_DATA)."""

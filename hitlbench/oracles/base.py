@@ -18,6 +18,7 @@ from ..metrics import box_iou
 from ..registry import Registry
 from ..types import (
     MASK_OF_WANT,
+    NO_ANSWER,
     Action,
     Effort,
     Gold,
@@ -100,8 +101,9 @@ oracles: Registry[Oracle] = Registry("oracle", Oracle, group="hitlbench.oracles"
 
 
 def label_review(answers: np.ndarray, proposal: Proposal | None) -> tuple[int, int, Effort]:
-    """Count a person's label actions: scratch without a proposal, else correct or accept; an
-    item answered `UNSURE` costs `label_unsure` instead.
+    """Count a person's label actions: scratch without a proposal (or where the model gave
+    none, `NO_ANSWER`), else correct or accept; an item answered `UNSURE` costs `label_unsure`
+    instead.
 
     Returns (corrections, labels drawn from scratch, effort).
     """
@@ -113,13 +115,11 @@ def label_review(answers: np.ndarray, proposal: Proposal | None) -> tuple[int, i
     proposed = np.asarray(proposal.labels)
     if proposed.shape != answers.shape:
         raise ValueError(f"proposal has {proposed.shape[0]} labels for {len(answers)} items")
-    changed = int((sure & (proposed != answers)).sum())
-    accepted = int(sure.sum()) - changed
-    return (
-        changed,
-        0,
-        effort + Effort({Action.LABEL_CORRECT: changed, Action.LABEL_ACCEPT: accepted}),
-    )
+    scratch = int((sure & (proposed == NO_ANSWER)).sum())
+    changed = int((sure & (proposed != NO_ANSWER) & (proposed != answers)).sum())
+    accepted = int(sure.sum()) - changed - scratch
+    counts = {Action.LABEL_CORRECT: changed, Action.LABEL_ACCEPT: accepted}
+    return changed, scratch, effort + Effort({**counts, Action.LABEL_SCRATCH: scratch})
 
 
 def person_review(

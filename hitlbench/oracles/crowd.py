@@ -10,7 +10,7 @@ from ..annotators import confusion
 from ..annotators.aggregation import aggregate
 from ..annotators.agreement import krippendorff_alpha
 from ..annotators.person import UNSURE, Person
-from ..types import Effort, Proposal, Review, Want
+from ..types import NO_ANSWER, Effort, Proposal, Review, Want
 from .base import Oracle, label_review, oracles, refuse_unsupported
 
 
@@ -24,7 +24,7 @@ class Crowd(Oracle):
     `schools`) that share one interpretation: each group sends its errors on class t to one
     other class drawn once, so its members agree on the same wrong labels. Each annotator who
     answers an item treats the proposal by the shared rule and costs one label action
-    (`label_accept` / `label_correct`, `label_scratch` without a proposal, `label_unsure` when
+    (`label_accept` / `label_correct`, `label_scratch` without one, `label_unsure` when
     unsure, see `noisy`); the row's `corrections` counts items whose aggregated label differs
     from the proposal. `aggregation`: `majority_vote` (ties at random), or `dawid_skene`, `glad`
     or `mace` from crowd-kit (`pip install 'hitlbench[crowd]'`), refitted each round on every
@@ -34,6 +34,9 @@ class Crowd(Oracle):
     """
 
     provides = frozenset({Want.LABEL})
+    # 2: an item the model could not pre-label (`NO_ANSWER`) is labeled from scratch, not
+    # counted as a correction; the same answers otherwise
+    version = "2"
 
     def __init__(
         self,
@@ -123,11 +126,12 @@ class Crowd(Oracle):
         self._labels.update(aggregate(self.aggregation, *fitted.T, self.n_classes, rng))
         labels = np.array([self._labels.get(int(item), UNSURE) for item in items], np.int64)
         answered = labels != UNSURE
-        corrections = 0 if proposed is None else int((answered & (labels != proposed)).sum())
+        unproposed = np.ones(len(items), bool) if proposed is None else proposed == NO_ANSWER
+        corrections = int((answered & ~unproposed & (labels != proposed)).sum())
         return Review(
             labels=labels,
             corrections=corrections,
-            labels_drawn=int(answered.sum()) if proposed is None else 0,
+            labels_drawn=int((answered & unproposed).sum()),
             effort=effort,
             answers=given,
             extras={

@@ -32,6 +32,9 @@ samplers: Registry[Sampler] = Registry("sampler", Sampler, group="hitlbench.samp
 class ScoreSampler(Sampler):
     """A model-based sampler: takes the k highest scores; before any model, its cold-start sampler.
 
+    Items the model cannot answer (all-zero probabilities, e.g. a zero-shot labeler's
+    unparseable replies) come first, in random order, then the rest by score.
+
     Ties are broken at random with the sampler's own random stream (as modAL's
     `random_tie_break`), so a fresh or collapsed model, whose scores tie, does not pick the
     lowest pool positions (a single class, when the pool is stored in class order). A score that
@@ -56,8 +59,13 @@ class ScoreSampler(Sampler):
     def select(self, pool, k, *, model, rng):
         if model is None or not model.ready:
             return self._cold.select(pool, k, model=None, rng=rng)
-        proba = np.asarray(model.predict_proba(pool.crops(np.arange(len(pool)))))
-        scores = np.asarray(self.scores(proba), dtype=np.float64)
+        proba = np.asarray(
+            model.predict_proba(pool.crops(np.arange(len(pool))), items=pool.indices)
+        )
+        # an item the model cannot answer (an all-zero row) ranks first: it needs the person
+        answered = proba.any(axis=1)
+        scores = np.zeros(len(proba), np.float64)
+        scores[answered] = self.scores(proba[answered])
         bad = ~np.isfinite(scores)
         if bad.any():
             raise DivergedError(
@@ -66,4 +74,4 @@ class ScoreSampler(Sampler):
                 "to rank them"
             )
         tie_break = rng.random(len(scores))
-        return np.lexsort((tie_break, -scores))[:k]
+        return np.lexsort((tie_break, -scores, answered))[:k]
