@@ -107,11 +107,17 @@ def summary_lines(record: dict) -> list[str]:
         if "label_errors" in s
         else None
     )
+    prelabels = (
+        f"pre-labels' accuracy {s['proposal_accuracy']:.3f}, unparseable {s['unparseable']}"
+        if s.get("proposal_accuracy") is not None
+        else None
+    )
     return [
         f"total corrections {s['total_corrections']}, final accuracy {s['final_accuracy']:.4f}, "
         f"effort {s['effort_s_total']:.0f} s, aulc_effort {s['aulc_effort']:.4f} "
         f"(budget {s['effort_budget_s']:.0f} s)",
         *([quality] if quality else []),
+        *([prelabels] if prelabels else []),
         f"effort to reach accuracy {reached}",
     ]
 

@@ -22,6 +22,9 @@ from matplotlib.figure import Figure
 
 from .cam_figure import cam_figure, has_cam_examples
 from .effort import UNSOURCED
+from .labeler_figure import NAME as LABELER_FIGURE
+from .labeler_figure import has_labeler_runs, labeler_figure
+from .plots_common import MARKERS
 from .records import CEILING, method_of, setting_of, setting_text
 from .results import canonical_json
 from .verdicts import ci_half_width
@@ -30,7 +33,6 @@ matplotlib.use("Agg")
 
 RC = {"svg.hashsalt": "hitlbench", "svg.fonttype": "path"}
 SAVE = {"png": {"dpi": 120}, "svg": {"metadata": {"Date": None}}}
-MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 
 Record = Mapping[str, Any]
 Curve = tuple[np.ndarray, list[list[float]]]  # x values, the seeds' y values at each x
@@ -282,7 +284,8 @@ def plot(
     """Draw every figure of FIGURES as PNG and SVG into `out_dir`, those of METRIC_FIGURES and
     the Grad-CAM examples where the records have them (`baseline` first), total effort against
     each unsourced unit cost the runs spent (range: `cost_sweep` {action: [low, high]}), and
-    the suite's `curves` of a summary metric against a parameter; returns the paths."""
+    the suite's `curves` of a summary metric against a parameter, and effort per item against
+    the pre-labels' accuracy where a model pre-labeled from the first item; returns the paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []
@@ -297,6 +300,8 @@ def plot(
         figures.update(_curve_figures(records, curves or {}, title, colors))
         if has_cam_examples(records):
             figures[EXAMPLES_FIGURE] = cam_figure(records, title, baseline)
+        if has_labeler_runs(records):
+            figures[LABELER_FIGURE] = labeler_figure(records, title, colors)
         for name, fig in figures.items():
             for fmt, options in SAVE.items():
                 path = out / f"{name}.{fmt}"

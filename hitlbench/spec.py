@@ -70,8 +70,10 @@ ANNOTATION_TEXT = {
 def apply_override(raw: dict[str, Any], key: str, value: Any) -> None:
     """Apply one override, from `--set KEY=VALUE` or a suite file's layers, to a raw spec.
 
-    KEY is `kind` (VALUE: a name, or {name, params}), `kind.name`, `kind.param`, `effort`
-    (a mapping), `effort.action`, or a run setting; kind is one of `SPEC_KINDS`.
+    KEY is `kind` (VALUE: a name, or {name, params}), `kind.name`, `kind.param`,
+    `kind.param.name` or `kind.param.inner` for a nested component (`Component.nested`, e.g.
+    `classifier.backend.accuracy`), `effort` (a mapping), `effort.action`, or a run setting;
+    kind is one of `SPEC_KINDS`.
     """
     kind, dot, param = key.partition(".")
     if kind in SPEC_KINDS:
@@ -84,6 +86,15 @@ def apply_override(raw: dict[str, Any], key: str, value: Any) -> None:
             raise HitlbenchError(f"{key!r}: name a parameter after '{kind}.'")
         elif param == "name":
             entry["name"] = _name(kind, value)
+        elif "." in param:  # a nested component's name or parameter
+            outer, _, inner = param.partition(".")
+            given = entry["params"].get(outer)
+            block = {"name": given} if isinstance(given, str) or given is None else dict(given)
+            if inner == "name":
+                block["name"] = value
+            else:
+                block["params"] = {**(block.get("params") or {}), inner: copy.deepcopy(value)}
+            entry["params"][outer] = block
         else:
             entry["params"][param] = copy.deepcopy(value)
     elif kind == "effort":

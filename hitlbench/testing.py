@@ -35,6 +35,7 @@ from .types import (
     Truth,
     Want,
 )
+from .zero_shot.base import Labeler
 
 LABEL_ACTIONS = (Action.LABEL_SCRATCH.value, Action.LABEL_CORRECT.value, Action.LABEL_ACCEPT.value)
 
@@ -216,6 +217,7 @@ def check_classifier(make: Callable[[], Classifier], task_seed: int = 0) -> None
     for _ in range(2):
         model = make()
         model.bind(data.task(), device="cpu", seed=3)
+        model.reveal(data.labels)  # as the loop does; only simulated labelers read them
         model.fit(tiny_labeled(data), feedback=LabelsOnly(), rng=np.random.default_rng(4))
         assert model.ready, "a fitted classifier must be ready"
         proba = model.predict_proba(_floats(data, np.arange(len(data))), items=np.arange(len(data)))
@@ -223,6 +225,39 @@ def check_classifier(make: Callable[[], Classifier], task_seed: int = 0) -> None
         assert np.allclose(proba.sum(axis=1), 1.0, atol=1e-4), "rows must sum to 1"
         outputs.append(proba)
     assert np.array_equal(outputs[0], outputs[1]), "not deterministic for a seed"
+
+
+def check_labeler(
+    make: Callable[[], Labeler],
+    class_names: tuple[str, ...] = ("class0", "class1", "class2"),
+    images: np.ndarray | None = None,
+) -> None:
+    """Answers [N, C] float32, each row summing to 1 or all zero, finite, one fine label (or
+    None) per image, the same for the same seed and items whatever the batch they come in."""
+    data = tiny_data(n_classes=len(class_names))
+    images = _floats(data, np.arange(len(data))) if images is None else images
+    items = np.arange(len(images))
+    outputs = []
+    for _ in range(2):
+        labeler = make()
+        labeler.check_classes(class_names)
+        task = TaskInfo(len(class_names), class_names, tuple(images.shape[1:]))
+        labeler.bind(task, device="cpu", seed=3)
+        labeler.reveal(data.labels)
+        answers = labeler.answer(images, items)
+        proba = np.asarray(answers.proba)
+        assert proba.shape == (len(images), len(class_names)) and proba.dtype == np.float32
+        assert np.isfinite(proba).all() and (proba >= 0).all()
+        sums = proba.sum(axis=1)
+        assert np.all(np.isclose(sums, 1.0, atol=1e-4) | (sums == 0)), "rows sum to 1 or are 0"
+        assert len(answers.fine) == len(images)
+        outputs.append(proba)
+    assert np.array_equal(outputs[0], outputs[1]), "not deterministic for a seed"
+    half = len(images) // 2
+    again = labeler.answer(images[half:], items[half:]).proba
+    assert np.allclose(again, outputs[1][half:], atol=1e-5), (
+        "an item's answer changed with its batch"
+    )
 
 
 def check_detector(detector: Detector) -> None:

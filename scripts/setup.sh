@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/pip install --quiet torch==2.14.1 torchvision==0.29.1
-.venv/bin/pip install --quiet -e '.[test,ray,crowd,openai,clip]'
+.venv/bin/pip install --quiet -e '.[test,ray,crowd,openai,clip,lite]'
 
 packages=()
 if [ -z "${HITLBENCH_DATA:-}" ] && [ ! -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then

@@ -4,6 +4,7 @@ import pytest
 
 from hitlbench import testing
 from hitlbench.registries import REGISTRIES
+from hitlbench.spec import SPEC_KINDS
 from hitlbench.types import HitlbenchError
 
 CHECKS = {
@@ -27,7 +28,16 @@ FAST = {  # small settings so each contract runs in seconds
     ("classifier", "small_cnn"): {"width": 4, "hidden": 8, "max_epochs": 4, "min_epochs": 2},
     ("classifier", "timm"): {"input_size": 32, "max_epochs": 2, "min_epochs": 1},
     ("detector", "frcnn"): {"resize": 32, "epochs": 1, "fpn_channels": 16},
+    ("classifier", "zero_shot"): {"backend": {"name": "simulated", "params": {"accuracy": 0.8}}},
 }
+# Labelers need their model or server: the offline ones run here, on class names ImageNet has;
+# open_clip (a tiny model built from a config) and openai (a server on 127.0.0.1) run the same
+# template in their own test files.
+LABELERS = {
+    "simulated": ({"accuracy": 0.7}, ("class0", "class1", "class2")),
+    "imagenet_wordnet": ({"input_px": 64}, ("cat", "dog", "car")),
+}
+ELSEWHERE = {"open_clip": "test_zero_shot_open_clip.py", "openai": "test_zero_shot_openai.py"}
 
 
 @pytest.mark.parametrize(("kind", "name"), CASES, ids=[f"{k}-{n}" for k, n in CASES])
@@ -50,6 +60,14 @@ def test_classifier_contract(name):
     testing.check_classifier(lambda: REGISTRIES["classifier"].create(name, **params))
 
 
+@pytest.mark.parametrize("name", builtin("labeler"))
+def test_labeler_contract(name):
+    if name in ELSEWHERE:
+        pytest.skip(f"needs a model or a server: run in {ELSEWHERE[name]}")
+    params, class_names = LABELERS[name]
+    testing.check_labeler(lambda: REGISTRIES["labeler"].create(name, **params), class_names)
+
+
 PARAMETER_CASES = [(kind, name) for kind in REGISTRIES for name in builtin(kind)]
 
 
@@ -61,6 +79,6 @@ def test_parameters_contract(kind, name):
 
 
 def test_every_registry_has_a_builtin():
-    assert set(REGISTRIES) == {"dataset", "sampler", "detector", "classifier", "oracle", "feedback"}
+    assert set(REGISTRIES) == {*SPEC_KINDS, "labeler"}  # labelers: zero_shot's backends
     for kind in REGISTRIES:
         assert builtin(kind), kind

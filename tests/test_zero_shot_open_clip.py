@@ -13,6 +13,7 @@ import torch
 
 open_clip = pytest.importorskip("open_clip")
 
+from hitlbench import testing  # noqa: E402
 from hitlbench.params import check_params  # noqa: E402
 from hitlbench.registry import parameters_of  # noqa: E402
 from hitlbench.types import HitlbenchError, TaskInfo  # noqa: E402
@@ -263,3 +264,7 @@ def test_downloads_only_when_allowed(plain, no_network, monkeypatch, tmp_path):
     fetched = bound(pretrained="hub")
     assert offline_at_fetch == [True, False] and constants.HF_HUB_OFFLINE is False
     np.testing.assert_array_equal(proba(plain, images(2)), proba(fetched, images(2)))
+
+
+def test_passes_the_labeler_contract():
+    testing.check_labeler(lambda: OpenCLIP(model=TINY, pretrained=None))

@@ -17,6 +17,7 @@ from PIL import Image
 
 pytest.importorskip("openai", reason="the openai labeler needs the openai package")
 
+from hitlbench import testing
 from hitlbench.types import HitlbenchError, TaskInfo  # noqa: E402
 from hitlbench.zero_shot.base import labelers  # noqa: E402
 from hitlbench.zero_shot.class_map import class_synsets  # noqa: E402
@@ -252,3 +253,8 @@ def test_parse_reply(text, expected):
 def test_parse_reply_fashion(text, expected):
     index = parse_reply(text, FMNIST, class_synsets(FMNIST))
     assert index == (FMNIST.index(expected) if expected else -1)
+
+
+def test_passes_the_labeler_contract(server):
+    server.script = {v: ("reply", f"class{v % 3}") for v in range(256)}
+    testing.check_labeler(lambda: OpenAIChat(base_url=server.url, **FAST))

@@ -72,7 +72,7 @@ def class_synsets(
     return out
 
 
-def _distance(synset, targets: set) -> float:
+def hypernym_steps(synset, targets: set) -> float:
     """Steps up the hypernym hierarchy from `synset` to the nearest of `targets` (inf: none)."""
     best = float("inf")
     for path in synset.hypernym_paths():  # root first, `synset` last
@@ -98,7 +98,7 @@ def imagenet_matrix(synsets: Mapping[str, Sequence]) -> np.ndarray:
     targets = [set(s) for s in synsets.values()]
     matrix = np.zeros((1000, len(targets)), np.float32)
     for i, synset in enumerate(imagenet_synsets()):
-        distances = np.array([_distance(synset, t) for t in targets])
+        distances = np.array([hypernym_steps(synset, t) for t in targets])
         if np.isfinite(distances).any():
             nearest = distances == distances.min()
             matrix[i, nearest] = 1.0 / nearest.sum()

@@ -71,7 +71,7 @@ class ImageNetWordNet(Labeler):
             raise HitlbenchError(
                 f"labeler 'imagenet_wordnet': no ImageNet class falls under {detail}; give each "
                 "class WordNet synsets or phrases that ImageNet covers, e.g. "
-                '--set \'classifier.backend.params.synsets={"Shirt": ["jersey.n.03"]}\''
+                '--set \'classifier.backend.synsets={"Shirt": ["jersey.n.03"]}\''
             )
         return matrix
 

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..pretrained import _hub_offline_unless_allowed
+from ..pretrained import downloads_allowed, hub_offline_unless_allowed
 from ..torch_rng import seeded
 from ..types import HitlbenchError, TaskInfo
 from .base import Answers, Labeler, labelers
@@ -57,10 +57,6 @@ def _first_line(exc: Exception, limit: int) -> str:
     return f"{type(exc).__name__}: {lines[0][:limit] if lines else ''}"
 
 
-def _downloads_allowed() -> bool:
-    return os.environ.get("HITLBENCH_ALLOW_DOWNLOADS") == "1"
-
-
 def _tag_weights(model: str, tag: str, cfg: dict[str, Any]) -> str:
     """The local file of pretrained tag `tag`'s weights (open_clip's `download_pretrained`
     rules), downloading it only when HITLBENCH_ALLOW_DOWNLOADS=1; HitlbenchError when it is not
@@ -71,9 +67,9 @@ def _tag_weights(model: str, tag: str, cfg: dict[str, Any]) -> str:
     if "file" in cfg:
         return cfg["file"]
     via_hub = bool(cfg.get("hf_hub")) and has_hf_hub()
-    if via_hub or _downloads_allowed():
+    if via_hub or downloads_allowed():
         try:
-            with _hub_offline_unless_allowed():
+            with hub_offline_unless_allowed():
                 path = download_pretrained(cfg)
         except Exception as exc:  # offline cache misses and network errors come in many types
             raise HitlbenchError(
@@ -255,7 +251,7 @@ class OpenCLIP(Labeler):
         preprocess = {k: v for k, v in tag_cfg.items() if k != "size"}
         what = f"open_clip {self.model!r} with weights {weights or 'random'}"
         try:
-            with _hub_offline_unless_allowed(), seeded(seed):
+            with hub_offline_unless_allowed(), seeded(seed):
                 net = open_clip.create_model(
                     self.model,
                     pretrained=weights,

@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
+from .class_map import hypernym_steps
 from .wordnet import wordnet
 
 _STRIP = " \t\r\n\"'`*_.,;:!?"
@@ -66,7 +67,7 @@ def _exact(text: str, class_names: Sequence[str]) -> set[int]:
     return found
 
 
-def _phrase_synsets(text: str) -> list:
+def _answer_senses(text: str) -> list:
     """Noun synsets of the longest phrases WordNet knows, read left to right."""
     wn = wordnet()
     words = _WORD.findall(text.lower())
@@ -84,23 +85,12 @@ def _phrase_synsets(text: str) -> list:
     return found
 
 
-def _steps(synset, targets: set) -> float:
-    """Steps up the hypernym hierarchy from `synset` to the nearest of `targets` (inf: none)."""
-    best = float("inf")
-    for path in synset.hypernym_paths():  # root first, `synset` last
-        for steps, ancestor in enumerate(reversed(path)):
-            if ancestor in targets:
-                best = min(best, steps)
-                break
-    return best
-
-
 def _by_wordnet(text: str, class_names: Sequence[str], synsets: Mapping[str, Sequence]) -> set[int]:
     """The classes the answer's noun senses fall under, each sense under its nearest class."""
     targets = [set(synsets.get(name, ())) for name in class_names]
     found: set[int] = set()
-    for sense in set(_phrase_synsets(text)):
-        steps = [_steps(sense, t) for t in targets]
+    for sense in set(_answer_senses(text)):
+        steps = [hypernym_steps(sense, t) for t in targets]
         nearest = min(steps, default=float("inf"))
         if nearest < float("inf"):
             found |= {c for c, s in enumerate(steps) if s == nearest}
