@@ -138,6 +138,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(
             f"run {info['run_id']}: pool {info['n_pool']}, holdout {info['n_holdout']}", flush=True
         )
+        if info.get("prepared"):
+            print(info["prepared"], flush=True)
         total = (
             None
             if spec["rounds"] == "all" and spec["batch_size"] != "all"

@@ -13,7 +13,7 @@ import numpy as np
 from .classifiers.base import Classifier, answered_argmax
 from .crops import crop_resize
 from .data.base import ImageData
-from .metrics import accuracy, box_metrics, explanation_metrics, macro_f1
+from .metrics import accuracy, binary_metrics, box_metrics, explanation_metrics, macro_f1
 from .types import DivergedError, HitlbenchError
 
 
@@ -70,13 +70,17 @@ def holdout_metrics(
 ) -> tuple[dict[str, float], np.ndarray]:
     """(metrics, predicted labels) on the holdout cropped with predicted boxes, always scored
     on its true labels: accuracy and macro-F1 (an item the classifier cannot answer counts as
-    wrong, predicted `NO_ANSWER`); where the data offers them, accuracy on the same
+    wrong, predicted `NO_ANSWER`); on two classes AUC-PR, AUROC and F1 at 0.5 of class 1
+    (`metrics.binary_metrics`); where the data offers them, accuracy on the same
     items without their decoy, how well Grad-CAM matches each mask, and the boxes' IoU."""
     truth = data.labels[holdout]
     crops = crop_resize(images, boxes, size)
     n_classes = len(data.class_names)
-    predicted = answered_argmax(checked_proba(classifier, crops, holdout, n_classes, round_index))
+    proba = checked_proba(classifier, crops, holdout, n_classes, round_index)
+    predicted = answered_argmax(proba)
     metrics = {"accuracy": accuracy(truth, predicted), "macro_f1": macro_f1(truth, predicted)}
+    if n_classes == 2:  # a concept task: class 1 is the concept (Stretcu et al. 2023)
+        metrics.update(binary_metrics(truth, proba[:, 1]))
     if data.clean_images is not None:  # the shortcut's cost
         clean = crop_resize(data.clean_images[holdout].astype(np.float32) / 255.0, boxes, size)
         metrics["accuracy_clean"] = accuracy(

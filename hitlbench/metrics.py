@@ -23,6 +23,22 @@ def macro_f1(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     return float(np.mean(scores)) if scores else float("nan")
 
 
+def binary_metrics(y_true: np.ndarray, score: np.ndarray) -> dict[str, float]:
+    """The positive class's (1) ranking and threshold metrics from scikit-learn: `auc_pr`
+    (average precision), `auroc`, and `f1` of score >= 0.5; {} when the truth holds one class
+    only (the ranking metrics are undefined)."""
+    from sklearn.metrics import average_precision_score, f1_score, roc_auc_score
+
+    y_true, score = np.asarray(y_true), np.asarray(score, np.float64)
+    if len(np.unique(y_true)) < 2:
+        return {}
+    return {
+        "auc_pr": float(average_precision_score(y_true, score)),
+        "auroc": float(roc_auc_score(y_true, score)),
+        "f1": float(f1_score(y_true, (score >= 0.5).astype(np.int64), zero_division=0)),
+    }
+
+
 def aulc_effort(effort_cum: Sequence[float], acc: Sequence[float], budget: float) -> float:
     """Area under accuracy vs cumulative effort up to `budget`, divided by `budget`.
 

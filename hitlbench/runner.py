@@ -164,6 +164,7 @@ def execute(
         task, device=spec["device"], seed=int(seeds["classifier_init"].generate_state(1)[0])
     )
     parts.classifier.reveal(split.data.labels)  # read by simulated labelers only
+    prepared = parts.classifier.prepare(split.data, progress=on_start is not None)
     parts.detector.bind(
         device=spec["device"], seed=int(seeds["detector_init"].generate_state(1)[0])
     )
@@ -175,6 +176,7 @@ def execute(
                 "n_pool": n_pool,
                 "n_holdout": len(split.holdout),
                 "n_planned": n_planned,
+                "prepared": prepared,
             }
         )
     rows, errors = run_loop(

@@ -228,6 +228,11 @@ def check_compatible(spec: Mapping[str, Any]) -> None:
             f"feedback {spec['feedback']['name']!r} needs Grad-CAM, which classifier "
             f"{spec['classifier']['name']!r} does not support; use one of: {', '.join(able)}"
         )
+    if clf.whole_images_only and spec["detector"]["name"] != "none":
+        raise HitlbenchError(
+            f"classifier {spec['classifier']['name']!r} answers from whole-image embeddings, so "
+            f"detector {spec['detector']['name']!r} would crop for nothing; use --detector none"
+        )
     classifier = instantiate(spec, "classifier")
     if type(classifier).check_classes is not Classifier.check_classes:  # it checks class names
         names = instantiate(spec, "dataset").declared_class_names()

@@ -218,6 +218,7 @@ def check_classifier(make: Callable[[], Classifier], task_seed: int = 0) -> None
         model = make()
         model.bind(data.task(), device="cpu", seed=3)
         model.reveal(data.labels)  # as the loop does; only simulated labelers read them
+        model.prepare(data, progress=False)  # as the loop does; embedding_mlp caches features
         model.fit(tiny_labeled(data), feedback=LabelsOnly(), rng=np.random.default_rng(4))
         assert model.ready, "a fitted classifier must be ready"
         proba = model.predict_proba(_floats(data, np.arange(len(data))), items=np.arange(len(data)))

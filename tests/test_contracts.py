@@ -29,6 +29,10 @@ FAST = {  # small settings so each contract runs in seconds
     ("classifier", "timm"): {"input_size": 32, "max_epochs": 2, "min_epochs": 1},
     ("detector", "frcnn"): {"resize": 32, "epochs": 1, "fpn_channels": 16},
     ("classifier", "zero_shot"): {"backend": {"name": "simulated", "params": {"accuracy": 0.8}}},
+    ("classifier", "embedding_mlp"): {
+        "embedder": {"name": "timm", "params": {"arch": "resnet10t", "pretrained": False}},
+        "lr": 1e-2,
+    },
 }
 # Labelers need their model or server: the offline ones run here, on class names ImageNet has;
 # open_clip (a tiny model built from a config) and openai (a server on 127.0.0.1) run the same
@@ -79,6 +83,6 @@ def test_parameters_contract(kind, name):
 
 
 def test_every_registry_has_a_builtin():
-    assert set(REGISTRIES) == {*SPEC_KINDS, "labeler"}  # labelers: zero_shot's backends
+    assert set(REGISTRIES) == {*SPEC_KINDS, "labeler", "embedder"}  # nested kinds
     for kind in REGISTRIES:
         assert builtin(kind), kind

@@ -12,6 +12,9 @@ from ..registry import Registry
 from ..types import NO_ANSWER, FitReport, LabeledView, TaskInfo
 
 if TYPE_CHECKING:
+    from ..data.base import ImageData
+
+if TYPE_CHECKING:
     from ..feedback.base import Feedback
 
 
@@ -21,6 +24,9 @@ class Classifier(Component, ABC):
     cam_layer: ClassVar[str | None] = None  # module path for Grad-CAM, if supported
     # The parameters that decide whether training converges; a run that diverges names them.
     tuning: ClassVar[tuple[str, ...]] = ()
+    # True: it answers from features of whole images (cached embeddings), so a detector that
+    # crops would be ignored; such a combination is refused.
+    whole_images_only: ClassVar[bool] = False
 
     def check_classes(self, class_names: tuple[str, ...]) -> None:  # noqa: B027 - optional hook
         """Refuse (`HitlbenchError`) class names it cannot work with; called before any image is
@@ -48,6 +54,12 @@ class Classifier(Component, ABC):
     def predict(self, images: np.ndarray, *, items: np.ndarray) -> np.ndarray:
         """int64 [N]: the most probable class, or `NO_ANSWER` (-1) where the row is all zero."""
         return answered_argmax(self.predict_proba(images, items=items))
+
+    def prepare(self, data: ImageData, *, progress: bool) -> str | None:
+        """Called once before the loop with the whole collection, for a classifier that
+        precomputes per-item features (`embedding_mlp`: the embedding cache); returns a line
+        for the user (e.g. "embeddings: cache hit") or None."""
+        return None
 
     def reveal(self, labels: np.ndarray) -> None:  # noqa: B027 - optional hook
         """The true labels by dataset index (int64), given before the loop; only a simulated

@@ -1,0 +1,152 @@
+"""A small MLP on frozen, cached image embeddings (Stretcu et al. 2023, Agile Modeling)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..component import nested_component
+from ..embeddings import dataset_embeddings, embedders
+from ..torch_rng import seeded
+from ..types import DivergedError, FitReport, HitlbenchError
+from .base import Classifier, classifiers
+
+
+def mlp(dim: int, hidden: list[int], n_classes: int, dropout: float) -> nn.Sequential:
+    """Linear -> ReLU -> Dropout per hidden layer, then a linear head of `n_classes` logits."""
+    layers: list[nn.Module] = []
+    for width in hidden:
+        layers += [nn.Linear(dim, width), nn.ReLU(), nn.Dropout(dropout)]
+        dim = width
+    return nn.Sequential(*layers, nn.Linear(dim, n_classes))
+
+
+@classifiers.register("embedding_mlp", "mlp")
+class EmbeddingMLP(Classifier):
+    """An MLP on the dataset's image embeddings, computed once by `embedder` (default: the
+    offline EfficientNet-Lite0's pooled 1,280-d features at 128 px) and cached on disk
+    (`hitlbench.embeddings`), so a round trains in seconds.
+
+    The defaults are Stretcu et al. 2023's recipe (Appendix C): the first model has one hidden
+    layer of 16 units (`first_hidden`), every later one three of 128 (`hidden`); dropout 0.5,
+    weight decay 1e-4, Adam at learning rate 1e-4, 10 epochs; on a two-class task the labeled
+    positives (class 1) are drawn with replacement to be half of each epoch's examples
+    (`balance_positives`). The paper trains a sigmoid output with binary cross-entropy; here the
+    head has one logit per class under softmax cross-entropy, which for two classes is the same
+    model (the logits' difference is the sigmoid's input), and serves multiclass tasks too. The
+    paper's presumed negatives (unlabeled items trained as negatives) are not drawn here.
+
+    It answers from whole-image embeddings, so it runs with the detector `none` only (refused
+    otherwise); the crops the loop passes are ignored, the items' rows are read.
+    """
+
+    nested: ClassVar[dict[str, tuple[str, str]]] = {"embedder": ("embedder", "timm")}
+    whole_images_only: ClassVar[bool] = True
+    tuning = ("lr", "epochs", "batch_size")
+
+    def __init__(
+        self,
+        embedder: str | dict[str, Any] | None = None,
+        first_hidden: list[int] | None = None,
+        hidden: list[int] | None = None,
+        dropout: float = 0.5,
+        lr: float = 1e-4,
+        weight_decay: float = 1e-4,
+        epochs: int = 10,
+        batch_size: int = 32,
+        balance_positives: bool = True,
+    ):
+        if any(w < 1 for w in (first_hidden or []) + (hidden or [])):
+            raise ValueError("hidden layer widths must be >= 1")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+        if not lr > 0 or weight_decay < 0:
+            raise ValueError("lr must be > 0 and weight_decay >= 0")
+        if epochs < 1 or batch_size < 1:
+            raise ValueError("epochs and batch_size must be >= 1")
+        self.embedder = embedder
+        self.first_hidden = first_hidden
+        self.hidden = hidden
+        self.dropout = dropout
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.balance_positives = balance_positives
+        self.inner = nested_component(embedders, embedder, "timm")
+        self.features: np.ndarray | None = None
+        self.net: nn.Sequential | None = None
+
+    def bind(self, task, *, device, seed):
+        self.task = task
+        self.device = device
+        self.seed = int(seed)
+        self.inner.bind(device=device, seed=seed)
+        self.net = None
+
+    def prepare(self, data, *, progress):
+        self.features, hit = dataset_embeddings(data, self.inner, progress=progress)
+        return "embeddings: cache hit" if hit else "embeddings: computed and cached"
+
+    @property
+    def ready(self) -> bool:
+        return self.net is not None
+
+    def _rows(self, items: np.ndarray) -> torch.Tensor:
+        if self.features is None:
+            raise HitlbenchError("embedding_mlp: prepare(data) must run before fit or predict")
+        rows = np.asarray(self.features[np.asarray(items, np.int64)], np.float32)
+        return torch.from_numpy(rows).to(self.device)
+
+    def _epoch_order(self, labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Positions for one epoch: shuffled; on two classes with `balance_positives`, the
+        positives drawn with replacement to half of it."""
+        n = len(labels)
+        positives, negatives = np.flatnonzero(labels == 1), np.flatnonzero(labels != 1)
+        if self.task.n_classes != 2 or not self.balance_positives or not len(positives):
+            return rng.permutation(n)
+        if not len(negatives):
+            return rng.permutation(n)
+        half = max(len(negatives), 1)
+        drawn = rng.choice(positives, size=half, replace=len(positives) < half)
+        return rng.permutation(np.concatenate([negatives, drawn]))
+
+    def fit(self, train, *, feedback, rng):
+        widths = (self.first_hidden or [16]) if self.net is None else (self.hidden or [128] * 3)
+        x, y = (
+            self._rows(train.indices),
+            torch.as_tensor(np.asarray(train.labels), device=self.device),
+        )
+        with seeded(int(rng.integers(2**31))):
+            self.net = mlp(x.shape[1], list(widths), self.task.n_classes, self.dropout)
+            self.net.to(self.device)
+            optimizer = torch.optim.Adam(
+                self.net.parameters(), lr=self.lr, weight_decay=self.weight_decay
+            )
+            self.net.train()
+            labels = np.asarray(train.labels)
+            for epoch in range(1, self.epochs + 1):
+                order = self._epoch_order(labels, rng)
+                for start in range(0, len(order), self.batch_size):
+                    batch = torch.as_tensor(order[start : start + self.batch_size])
+                    loss = F.cross_entropy(self.net(x[batch]), y[batch])
+                    if not torch.isfinite(loss):
+                        raise DivergedError(f"its training loss is {loss.item()} in epoch {epoch}")
+                    optimizer.zero_grad(set_to_none=True)
+                    loss.backward()
+                    optimizer.step()
+        self.net.eval()
+        return FitReport(
+            epochs=self.epochs, best_epoch=self.epochs, val_accuracy=None, n_train=len(train),
+            n_val=0,
+        )  # fmt: skip
+
+    def predict_proba(self, images, *, items):
+        if not len(items):
+            return np.zeros((0, self.task.n_classes), np.float32)
+        with torch.inference_mode():
+            return torch.softmax(self.net(self._rows(items)), dim=1).float().cpu().numpy()

@@ -1,0 +1,87 @@
+"""The MLP on cached embeddings (Stretcu et al. 2023): its recipe, its place in the loop, and
+the binary metrics of a two-class task."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hitlbench.classifiers import classifiers
+from hitlbench.feedback.labels import LabelsOnly
+from hitlbench.metrics import binary_metrics
+from hitlbench.runner import execute
+from hitlbench.spec import resolve_spec
+from hitlbench.testing import tiny_data, tiny_labeled
+from hitlbench.types import HitlbenchError
+
+EMBEDDER = {"name": "timm", "params": {"arch": "efficientnet_lite0", "input_px": 64}}
+
+
+@pytest.fixture(autouse=True)
+def scratch_cache(monkeypatch, tmp_path):
+    monkeypatch.setenv("HITLBENCH_CACHE", str(tmp_path / "cache"))
+
+
+def make(**params):
+    return classifiers.create("embedding_mlp", embedder=EMBEDDER, lr=1e-2, epochs=30, **params)
+
+
+def prepared(clf, data):
+    clf.bind(data.task(), device="cpu", seed=0)
+    return clf.prepare(data, progress=False)
+
+
+def test_the_first_model_is_small_and_later_ones_follow_the_recipe():
+    data = tiny_data()
+    clf = make(dropout=0.0)
+    assert prepared(clf, data) == "embeddings: computed and cached"
+    view = tiny_labeled(data)
+    clf.fit(view, feedback=LabelsOnly(), rng=np.random.default_rng(0))
+    widths = [m.out_features for m in clf.net if hasattr(m, "out_features")]
+    assert widths == [16, 3]
+    clf.fit(view, feedback=LabelsOnly(), rng=np.random.default_rng(1))
+    widths = [m.out_features for m in clf.net if hasattr(m, "out_features")]
+    assert widths == [128, 128, 128, 3]
+    proba = clf.predict_proba(np.zeros((len(data), 1, 8, 8), np.float32), items=np.arange(60))
+    assert (proba.argmax(axis=1) == data.labels).mean() > 0.9  # the bands are easy
+
+
+def test_a_second_preparation_is_a_cache_hit():
+    data = tiny_data()
+    prepared(make(), data)
+    assert prepared(make(), data) == "embeddings: cache hit"
+
+
+def test_positives_are_half_of_each_epoch_on_a_two_class_task():
+    clf = make()
+    data = tiny_data(n_classes=2)
+    prepared(clf, data)
+    labels = np.array([1] * 3 + [0] * 27)
+    order = clf._epoch_order(labels, np.random.default_rng(0))
+    assert len(order) == 54 and (labels[order] == 1).sum() == 27
+
+
+def test_a_cropping_detector_is_refused_before_anything_runs():
+    raw = {"dataset": "fmnist_clutter", "detector": "human", "classifier": "embedding_mlp"}
+    with pytest.raises(HitlbenchError, match="whole-image embeddings.*--detector none"):
+        resolve_spec(raw)
+
+
+def test_in_the_loop_on_real_digits(tmp_path, digits_spec):
+    spec = digits_spec(
+        classifier={"name": "embedding_mlp", "params": {"embedder": EMBEDDER, "lr": 0.01}}
+    )
+    record, _ = execute(spec, out=tmp_path / "a")
+    again, _ = execute(spec, out=tmp_path / "b")
+    assert record["rounds"][-1]["metrics"] == again["rounds"][-1]["metrics"]  # deterministic
+    assert record["summary"]["final_accuracy"] > 0.2  # chance: 0.1, from 90 labels
+
+
+def test_binary_metrics_against_scikit_learn_definitions():
+    truth = np.array([0, 0, 1, 1, 0, 1])
+    score = np.array([0.1, 0.6, 0.7, 0.4, 0.2, 0.9])
+    found = binary_metrics(truth, score)
+    assert found["auroc"] == pytest.approx(8 / 9)
+    assert found["auc_pr"] == pytest.approx((1 + 1 + 0.75) / 3)
+    assert found["f1"] == pytest.approx(2 * (2 / 3) * (2 / 3) / (4 / 3))
+    assert binary_metrics(np.zeros(3), np.ones(3)) == {}
