@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from .params import shared_parameters
 from .registry import parameters_of
 
 
@@ -20,10 +21,17 @@ class Component:
     # Parameters that name another component ({name, params}, or a name), as {parameter:
     # (its kind, the default name)}: resolved, checked and hashed like top-level components.
     nested: ClassVar[Mapping[str, tuple[str, str]]] = {}
+    # Parameters a base class gives every subclass without its `__init__` naming them, as
+    # {parameter: (type hint, default)} (e.g. every dataset's `concept`): checked like the
+    # others, set on the instance by the registry, and left out of a run's identity while
+    # they hold their default.
+    shared: ClassVar[Mapping[str, tuple[Any, Any]]] = {}
 
     def get_params(self) -> dict[str, Any]:
-        """The `__init__` parameters as stored on the instance (sklearn style)."""
-        return {name: getattr(self, name) for name in parameters_of(type(self))}
+        """The `__init__` parameters as stored on the instance (sklearn style); the shared ones
+        are attributes too, left out here."""
+        shared = shared_parameters(type(self))
+        return {n: getattr(self, n) for n in parameters_of(type(self)) if n not in shared}
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())

@@ -22,6 +22,8 @@ from typing import Any
 import yaml
 
 from . import yaml12
+from .params import hint_text as params_hint_text
+from .params import shared_parameters
 from .registry import PLUGIN_SWITCH, Registry, parameters_of
 
 DEFAULT_OUT = Path("docs") / "strategies"
@@ -84,10 +86,16 @@ def _annotation(parameter: inspect.Parameter) -> str:
 
 
 def parameter_rows(cls: type) -> list[tuple[str, str, str]]:
-    """(name, default, annotation) for each `__init__` parameter that `Registry.create` accepts."""
+    """(name, default, annotation) for each parameter that `Registry.create` accepts: the
+    `__init__` ones, then those its base class shares (`Component.shared`)."""
     signature = inspect.signature(cls.__init__).parameters
+    shared = shared_parameters(cls)
     rows = []
     for name in parameters_of(cls):
+        if name in shared:
+            hint, default = shared[name]
+            rows.append((name, _code(repr(default)), _code(params_hint_text(hint))))
+            continue
         parameter = signature[name]
         required = parameter.default is inspect.Parameter.empty
         default = "required" if required else _code(repr(parameter.default))
@@ -136,14 +144,22 @@ def _traits(kind: str, cls: type) -> list[tuple[str, str]]:
     return []
 
 
+# Kinds that are nested in a classifier: (the classifier, its parameter naming them).
+NESTED_IN = {"labeler": ("zero_shot", "backend"), "embedder": ("embedding_mlp", "embedder")}
+
+
 def _use_it(kind: str, name: str, rows: list[tuple[str, str, str]], cls: type) -> list[str]:
-    command = f"hitlbench run --{kind} {name}"
+    command, prefix = f"hitlbench run --{kind} {name}", kind
+    if kind in NESTED_IN:
+        classifier, param = NESTED_IN[kind]
+        prefix = f"classifier.{param}"
+        command = f"hitlbench run --classifier {classifier} --set {prefix}={name}"
     signature = inspect.signature(cls.__init__).parameters
     example = next(
         (
             (p, signature[p].default)
             for p, *_ in rows
-            if signature[p].default not in (inspect.Parameter.empty, None)
+            if p in signature and signature[p].default not in (inspect.Parameter.empty, None)
         ),
         None,
     )
@@ -152,17 +168,17 @@ def _use_it(kind: str, name: str, rows: list[tuple[str, str, str]], cls: type) -
         if example is not None:
             param, value = example
             lines += [
-                f"Set a parameter with `--set {kind}.<param>=<value>` (the value is parsed as "
+                f"Set a parameter with `--set {prefix}.<param>=<value>` (the value is parsed as "
                 f"YAML); this spells out the default of `{param}`:",
                 "",
                 "```bash",
-                f"{command} --set {kind}.{param}={_yaml_value(value)}",
+                f"{command} --set {prefix}.{param}={_yaml_value(value)}",
                 "```",
                 "",
             ]
         else:
             lines += [
-                f"Set a parameter with `--set {kind}.<param>=<value>` (parsed as YAML).",
+                f"Set a parameter with `--set {prefix}.<param>=<value>` (parsed as YAML).",
                 "",
             ]
     return lines

@@ -22,7 +22,7 @@ from typing import Annotated
 from pydantic import Field
 
 from .params import check_value
-from .types import Action, HitlbenchError
+from .types import Action, Effort, HitlbenchError
 
 Seconds = Annotated[float, Field(ge=0)]
 
@@ -62,6 +62,17 @@ def seconds_table(overrides: Mapping[str, float] | None = None) -> dict[str, flo
         check_value(f"effort.{action}", seconds, Seconds, "a finite number of seconds >= 0")
         table[action] = float(seconds)
     return table
+
+
+LABEL_ACTIONS = (Action.LABEL_SCRATCH.value, Action.LABEL_CORRECT.value, Action.LABEL_ACCEPT.value)
+
+
+def as_ratings(counts: Mapping[str, int]) -> dict[str, int]:
+    """`counts` with every label action booked as a `rating`: on a two-class concept task each
+    answer is one yes/no rating, whether or not a proposal was shown (Stretcu et al. 2023)."""
+    ratings = sum(counts.get(a, 0) for a in LABEL_ACTIONS) + counts.get(Action.RATING.value, 0)
+    out = {a: n for a, n in counts.items() if a not in LABEL_ACTIONS and a != Action.RATING.value}
+    return Effort({**out, Action.RATING.value: ratings}).as_dict()
 
 
 def to_seconds(counts: Mapping[str, int], table: Mapping[str, float]) -> float:

@@ -22,6 +22,7 @@ class ErrorCounts:
     missed: np.ndarray = field(init=False)  # [C] wrong proposals accepted, by true class
     answers: dict[int, np.ndarray] = field(default_factory=dict)  # annotator -> [C, C] counts
     holdout: np.ndarray | None = None  # [C, C] truth x prediction of the last model
+    unanswered: np.ndarray | None = None  # [C] holdout items it could not answer, by truth
 
     def __post_init__(self):
         self.corrections = np.zeros(self.n_classes, np.int64)
@@ -44,14 +45,20 @@ class ErrorCounts:
             np.add.at(counts, (truth[mine[:, 1]], mine[:, 2]), 1)
 
     def set_holdout(self, truth: np.ndarray, predicted: np.ndarray) -> None:
-        """The holdout's truth x prediction counts; items with no answer (-1) are left out."""
+        """The holdout's truth x prediction counts, and by true class the items with no
+        answer (-1), which the confusion matrix leaves out."""
         self.holdout = np.zeros((self.n_classes,) * 2, np.int64)
         answered = np.asarray(predicted) >= 0
         np.add.at(self.holdout, (truth[answered], predicted[answered]), 1)
+        self.unanswered = np.bincount(truth[~answered], minlength=self.n_classes)
 
     def as_record(self) -> dict[str, Any]:
+        unanswered = {}
+        if self.unanswered is not None and self.unanswered.any():
+            unanswered = {"holdout_unanswered_by_class": self.unanswered.tolist()}
         return {
             "holdout_confusion": None if self.holdout is None else self.holdout.tolist(),
+            **unanswered,
             "corrections_by_class": self.corrections.tolist(),
             "missed_corrections_by_class": self.missed.tolist(),
             "answers_confusion": {str(k): v.tolist() for k, v in sorted(self.answers.items())},
@@ -70,16 +77,20 @@ def markdown(analysis: Mapping[str, Any], class_names: Sequence[str]) -> str:
     holdout = analysis.get("holdout_confusion")
     if holdout is not None:
         matrix = np.asarray(holdout)
-        totals = matrix.sum(axis=1)
-        accuracy = np.divide(np.diag(matrix), totals, out=np.zeros(len(matrix)), where=totals > 0)
+        unanswered = analysis.get("holdout_unanswered_by_class")
+        missing = np.zeros(len(matrix), np.int64) if unanswered is None else np.asarray(unanswered)
+        totals = matrix.sum(axis=1) + missing  # an unanswered item is one the model got wrong
         lines += ["### Final model on the holdout (rows: truth, columns: prediction)", ""]
         lines += [_confusion_table(holdout, class_names, "truth").replace("answer", "predicted")]
         per_class = [
-            [name, int(totals[t]), f"{accuracy[t]:.3f}", analysis["corrections_by_class"][t],
-             analysis["missed_corrections_by_class"][t]]
+            [name, int(totals[t]), f"{matrix[t, t] / totals[t]:.3f}" if totals[t] else "–",
+             *([int(missing[t])] if unanswered is not None else []),
+             analysis["corrections_by_class"][t], analysis["missed_corrections_by_class"][t]]
             for t, name in enumerate(class_names)
         ]  # fmt: skip
-        headers = ["class", "holdout items", "accuracy", "corrections", "missed corrections"]
+        headers = ["class", "holdout items", "accuracy"]
+        headers += ["unanswered"] if unanswered is not None else []
+        headers += ["corrections", "missed corrections"]
         lines += ["", "### Per class", "", tabulate(per_class, headers=headers, tablefmt="github")]
     for who, matrix in analysis.get("answers_confusion", {}).items():
         lines += ["", f"### Annotator {who}: answers against the truth", ""]

@@ -16,7 +16,7 @@ from .classifiers.base import Classifier, answered_argmax
 from .crops import crop_resize
 from .data.base import SplitData
 from .detectors.base import Detector, whole_image_boxes
-from .effort import to_seconds
+from .effort import as_ratings, to_seconds
 from .error_analysis import ErrorCounts
 from .evaluation import checked_proba, crop_masks, diverged, holdout_metrics, label_quality
 from .feedback.base import Feedback
@@ -157,7 +157,9 @@ def run_loop(
         k = len(pool) if settings.batch_size is None else min(settings.batch_size, len(pool))
         model = parts.classifier if parts.classifier.ready else None
         with _timed(times, "select"):
-            view = PoolView(pool, crops=_through(pool, crops), raw=_through(pool, raw))
+            view = PoolView(
+                pool, crops=_through(pool, crops), raw=_through(pool, raw), labeled=labeled_y
+            )
             positions = parts.sampler.select(view, k, model=model, rng=rngs.sampler)
             positions = _checked_positions(positions, k, len(pool), parts.sampler)
         items = pool[positions]
@@ -258,6 +260,8 @@ def run_loop(
                     split.holdout[examples],
                 )
         effort = Effort(review.effort).as_dict()
+        if task.concept is not None:  # a concept task: every answer is one yes/no rating
+            effort = as_ratings(effort)
         effort_s = to_seconds(effort, settings.effort_seconds)
         corrections_cum += review.corrections
         missed_cum += missed

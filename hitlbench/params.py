@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import types
 import typing
 from collections.abc import Mapping
 from typing import Any
@@ -24,14 +25,27 @@ from .types import HitlbenchError
 STRICT = ConfigDict(strict=True, allow_inf_nan=False, arbitrary_types_allowed=True)
 
 
+def shared_parameters(cls: type) -> dict[str, tuple[Any, Any]]:
+    """{name: (type hint, default)} of the parameters a base class gives every subclass
+    (`Component.shared`, e.g. every dataset's `concept`) that its `__init__` does not name."""
+    own = inspect.signature(cls.__init__).parameters
+    return {k: v for k, v in getattr(cls, "shared", {}).items() if k not in own}
+
+
 def init_parameters(cls: type) -> list[inspect.Parameter]:
-    """The `__init__` parameters that can be given by keyword (self left out)."""
+    """The parameters that can be given by keyword (self left out): the `__init__` ones, then
+    the shared ones of its base class."""
     signature = inspect.signature(cls.__init__)
-    return [
+    own = [
         p
         for p in list(signature.parameters.values())[1:]
         if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
     ]
+    shared = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default)
+        for name, (_, default) in shared_parameters(cls).items()
+    ]
+    return own + shared
 
 
 @functools.cache
@@ -42,6 +56,7 @@ def parameter_hints(cls: type) -> dict[str, Any]:
         hints = typing.get_type_hints(cls.__init__, include_extras=True)
     except (NameError, TypeError):  # a hint that names something not importable here
         hints = {}
+    hints.update({name: hint for name, (hint, _) in shared_parameters(cls).items()})
     return {p.name: hints.get(p.name, Any) for p in init_parameters(cls)}
 
 
@@ -54,6 +69,10 @@ def hint_text(hint: Any) -> str:
     """A type hint as people write it: `float | None`, `int`, `Literal['a', 'b']`."""
     if typing.get_origin(hint) is typing.Annotated:
         hint = typing.get_args(hint)[0]
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        return " | ".join(hint_text(arg) for arg in typing.get_args(hint))
+    if hint is type(None):
+        return "None"
     text = hint.__name__ if isinstance(hint, type) else str(hint)
     return text.replace("typing.", "")
 

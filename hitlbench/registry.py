@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from .params import check_params, init_parameters
+from .params import check_params, init_parameters, shared_parameters
 from .types import HitlbenchError
 
 T = TypeVar("T")
@@ -175,10 +175,14 @@ class Registry(Generic[T]):
                 f"it accepts: {', '.join(accepted) or 'none'}"
             )
         check_params(cls, params, f"{self.kind} {name!r}")
+        shared = {k: params.pop(k, default) for k, (_, default) in shared_parameters(cls).items()}
         try:
-            return cls(**params)
+            instance = cls(**params)
         except (TypeError, ValueError) as exc:
             raise HitlbenchError(f"{self.kind} {name!r}: {exc}") from exc
+        for key, value in shared.items():
+            setattr(instance, key, value)
+        return instance
 
     def list(self, pattern: str = "*") -> list[str]:
         """Registered names (not aliases) matching an fnmatch pattern, sorted."""

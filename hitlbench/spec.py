@@ -228,6 +228,14 @@ def check_compatible(spec: Mapping[str, Any]) -> None:
             f"feedback {spec['feedback']['name']!r} needs Grad-CAM, which classifier "
             f"{spec['classifier']['name']!r} does not support; use one of: {', '.join(able)}"
         )
+    detector_cls = REGISTRIES["detector"].get(spec["detector"]["name"])
+    sampler_cls = REGISTRIES["sampler"].get(spec["sampler"]["name"])
+    if detector_cls.drawn_by_person and sampler_cls.uses_model:
+        raise HitlbenchError(
+            f"sampler {spec['sampler']['name']!r} ranks the whole pool on the classifier's view of "
+            f"it, and with detector {spec['detector']['name']!r} that view is cropped by boxes "
+            "the person has not drawn yet; use an order fixed a priori (random, kernel_herding)"
+        )
     if clf.whole_images_only and spec["detector"]["name"] != "none":
         raise HitlbenchError(
             f"classifier {spec['classifier']['name']!r} answers from whole-image embeddings, so "
@@ -235,9 +243,10 @@ def check_compatible(spec: Mapping[str, Any]) -> None:
         )
     classifier = instantiate(spec, "classifier")
     if type(classifier).check_classes is not Classifier.check_classes:  # it checks class names
-        names = instantiate(spec, "dataset").declared_class_names()
+        dataset = instantiate(spec, "dataset")
+        names = dataset.task_class_names()
         if names is not None:
-            classifier.check_classes(tuple(names))
+            classifier.check_classes(tuple(names), concept=dataset.task_concept())
     dataset = REGISTRIES["dataset"].get(spec["dataset"]["name"])
     check_annotations(
         spec["dataset"]["name"],
@@ -305,7 +314,8 @@ def _drop_added(kind: str, block: dict[str, Any]) -> None:
     """Remove from a {name, params} block, and its nested blocks, the added parameters that hold
     their old value."""
     cls, params = REGISTRIES[kind].get(block["name"]), block["params"]
-    for param, old in cls.added_params.items():
+    added = {**cls.added_params, **{k: default for k, (_, default) in cls.shared.items()}}
+    for param, old in added.items():
         if param in params and _same(params[param], old):
             del params[param]
     for param, (inner_kind, _) in cls.nested.items():

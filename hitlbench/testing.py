@@ -136,15 +136,17 @@ def check_parameters(cls: type) -> None:
                 raise AssertionError(f"parameter {name} ({hint}) accepted {value!r}")
 
 
-def check_sampler(sampler: Sampler, k: int = 7) -> None:
-    """k distinct in-range positions, the same for the same seed, the pool left untouched."""
-    data = tiny_data()
+def check_sampler(sampler: Sampler, k: int = 7, n_classes: int = 3) -> None:
+    """k distinct in-range positions, the same for the same seed, the pool left untouched, on a
+    task of `n_classes` (2 for a sampler of concept tasks)."""
+    data = tiny_data(n_classes=n_classes)
     indices = np.arange(5, len(data))
     before = indices.copy()
     pool = PoolView(
         indices,
         crops=lambda pos: _floats(data, indices[pos]),
         raw=lambda pos: _floats(data, indices[pos]),
+        labeled=data.labels[:5],
     )
     models = [None, _fitted_classifier(data)] if sampler.uses_model else [None]
     for model in models:

@@ -77,6 +77,9 @@ class TaskInfo:
     n_classes: int
     class_names: tuple[str, ...]
     input_shape: tuple[int, int, int]  # (channels, height, width) of the crops a classifier sees
+    # a two-class concept task's `hitlbench.concepts.Concept` (its phrases, positive classes and
+    # hard negatives); None for a task of the dataset's own classes
+    concept: Any = None
 
 
 NO_ANSWER = -1  # a proposed label where the model could not answer (an all-zero row)
@@ -132,6 +135,8 @@ class PoolView:
     indices: np.ndarray
     crops: Callable[[np.ndarray], np.ndarray]  # positions -> float32 [N, C, H, W]
     raw: Callable[[np.ndarray], np.ndarray]  # positions -> float32 images before cropping
+    # the training labels given so far (int64), for samplers that balance what was labeled
+    labeled: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.indices)

@@ -34,6 +34,7 @@ FAST = {  # small settings so each contract runs in seconds
         "lr": 1e-2,
     },
 }
+TWO_CLASS = {("sampler", "margin_positive_mining")}  # samplers of concept tasks
 # Labelers need their model or server: the offline ones run here, on class names ImageNet has;
 # open_clip (a tiny model built from a config) and openai (a server on 127.0.0.1) run the same
 # template in their own test files.
@@ -54,6 +55,9 @@ def test_contract(kind, name):
             pytest.skip(f"no local copy here: {exc}")  # tested on fixtures in test_photo_datasets
     if kind == "oracle":  # a fresh instance for the determinism check
         testing.check_oracle(component, make=lambda: REGISTRIES[kind].create(name))
+        return
+    if (kind, name) in TWO_CLASS:
+        testing.check_sampler(component, n_classes=2)
         return
     CHECKS[kind](component)
 

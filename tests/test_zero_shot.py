@@ -229,6 +229,14 @@ def test_an_unanswered_item_is_labeled_from_scratch_and_counted_unparseable(tmp_
     assert 0.3 < record["summary"]["final_accuracy"] < 0.7
     # each item is labeled once, however often the sampler and the holdout ask
     assert EveryOther.calls == 90 + record["data"]["n_holdout"]
+    # the error analysis keeps the unanswered holdout items, and counts them as wrong
+    from hitlbench.error_analysis import markdown
+
+    analysis = record["summary"]["error_analysis"]
+    answered = np.asarray(analysis["holdout_confusion"]).sum()
+    unanswered = sum(analysis["holdout_unanswered_by_class"])
+    assert answered + unanswered == record["data"]["n_holdout"] and unanswered > 0
+    assert "unanswered" in markdown(analysis, record["data"]["class_names"])
 
 
 def test_score_samplers_rank_unanswered_items_first():
@@ -282,3 +290,8 @@ def test_a_nested_labeler_is_set_by_dotted_keys():
     apply_override(raw, "classifier.backend.accuracy", 0.5)
     with pytest.raises(HitlbenchError, match="accuracy"):
         resolve_spec(raw)  # imagenet_wordnet has no accuracy
+
+
+def test_a_model_based_order_with_person_drawn_boxes_is_refused():
+    with pytest.raises(HitlbenchError, match="boxes the person has not drawn yet"):
+        resolve_spec({"sampler": "margin", "detector": "human", "classifier": "zero_shot"})

@@ -258,3 +258,8 @@ def test_parse_reply_fashion(text, expected):
 def test_passes_the_labeler_contract(server):
     server.script = {v: ("reply", f"class{v % 3}") for v in range(256)}
     testing.check_labeler(lambda: OpenAIChat(base_url=server.url, **FAST))
+
+
+def test_a_server_that_fails_every_request_stops_the_run(server):
+    with pytest.raises(HitlbenchError, match="every one of 2 requests"):
+        ask(server, [("status", 500), ("status", 503)], retries=0)

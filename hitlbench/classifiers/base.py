@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -28,9 +28,12 @@ class Classifier(Component, ABC):
     # crops would be ignored; such a combination is refused.
     whole_images_only: ClassVar[bool] = False
 
-    def check_classes(self, class_names: tuple[str, ...]) -> None:  # noqa: B027 - optional hook
-        """Refuse (`HitlbenchError`) class names it cannot work with; called before any image is
-        decoded where the dataset declares its classes (a zero-shot labeler's class map)."""
+    def check_classes(  # noqa: B027 - optional hook
+        self, class_names: tuple[str, ...], *, concept: Any = None
+    ) -> None:
+        """Refuse (`HitlbenchError`) class names it cannot work with (with the task's `Concept`
+        on a concept task); called before any image is decoded where the dataset declares its
+        classes (a zero-shot labeler's class map)."""
 
     @abstractmethod
     def bind(self, task: TaskInfo, *, device: str, seed: int) -> None:

@@ -32,6 +32,9 @@ class ZeroShot(Classifier):
     """
 
     nested: ClassVar[dict[str, tuple[str, str]]] = {"backend": ("labeler", "imagenet_wordnet")}
+    # 2: a concept task's Concept reaches the labeler (its classes' synsets and phrases); the
+    # same answers on a task of the dataset's own classes
+    version = "2"
 
     def __init__(self, backend: str | dict[str, Any] | None = None):
         self.backend = backend
@@ -39,12 +42,12 @@ class ZeroShot(Classifier):
         self._answers: dict[tuple[int, bytes], np.ndarray] = {}
         self._fine: dict[tuple[int, bytes], str | None] = {}
 
-    def check_classes(self, class_names):
-        self.labeler.check_classes(class_names)
+    def check_classes(self, class_names, *, concept=None):
+        self.labeler.check_classes(class_names, concept=concept)
 
     def bind(self, task, *, device, seed):
         self.task = task
-        self.labeler.check_classes(task.class_names)
+        self.labeler.check_classes(task.class_names, concept=task.concept)
         self.labeler.bind(task, device=device, seed=seed)
 
     def reveal(self, labels):

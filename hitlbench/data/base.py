@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 import numpy as np
+from pydantic import Field
 
 from ..component import Component
+from ..concepts import concept_task, resolve_concept
 from ..registry import Registry
 from ..types import MASK_OF_WANT, HitlbenchError, TaskInfo, Want
 from .splits import make_split
@@ -26,6 +28,11 @@ class ImageData:
     official_test: np.ndarray | None = None  # bool [N]: the dataset's own test split
     clean_images: np.ndarray | None = None  # the same items without their decoy, where known
     provenance: dict[str, Any] = field(default_factory=dict)
+    concept: Any = None  # the `hitlbench.concepts.Concept` of a two-class concept task
+    # a concept task's collection as loaded, and the row there of each item here (int64 [N]),
+    # so that per-image artefacts (cached embeddings) are shared by every concept over it
+    source: ImageData | None = None
+    source_rows: np.ndarray | None = None
 
     def __post_init__(self):
         if self.images.ndim != 4 or self.images.dtype != np.uint8:
@@ -37,7 +44,9 @@ class ImageData:
         return len(self.labels)
 
     def task(self) -> TaskInfo:
-        return TaskInfo(len(self.class_names), self.class_names, tuple(self.images.shape[1:]))
+        return TaskInfo(
+            len(self.class_names), self.class_names, tuple(self.images.shape[1:]), self.concept
+        )
 
     def offers(self) -> frozenset[Want]:
         """What a person could be asked for beyond labels: true boxes, and masks by name."""
@@ -55,11 +64,21 @@ class SplitData:
 
 
 class Dataset(Component, ABC):
-    """A registered dataset; every one takes `split`, `holdout` and `pool_size` (DESIGN §4)."""
+    """A registered dataset; every one takes `split`, `holdout` and `pool_size` (DESIGN §4),
+    and, given by the registry to every dataset (plugins included), `concept` and `prevalence`:
+    the two-class task of one concept over its classes (a shipped name such as `footwear`, or
+    {name, positives, hard_negatives, phrases, negative_phrases}), its positives subsampled to
+    a `prevalence` share if given (`hitlbench.concepts`; Stretcu et al. 2023)."""
 
     # What its loaded data offers beyond labels (`ImageData.offers`), declared so that a
     # combination can be refused before any data is decoded; None: known only once loaded.
     offers: ClassVar[frozenset[Want] | None] = None
+    shared: ClassVar[dict[str, tuple[Any, Any]]] = {
+        "concept": (str | dict[str, Any] | None, None),
+        "prevalence": (Annotated[float, Field(gt=0.0, lt=1.0)] | None, None),
+    }
+    concept: str | dict[str, Any] | None = None
+    prevalence: float | None = None
 
     def __init__(self, split: str = "holdout", holdout: float = 0.15, pool_size: int | None = None):
         if split not in ("holdout", "official"):
@@ -76,6 +95,19 @@ class Dataset(Component, ABC):
         """The class names, known without decoding an image; None where only loading tells."""
         return None
 
+    def task_class_names(self) -> tuple[str, ...] | None:
+        """The task's class names before loading: the concept's two, or the declared ones."""
+        concept = self.task_concept()
+        return self.declared_class_names() if concept is None else concept.class_names
+
+    def task_concept(self):
+        """The concept task's `Concept` before loading (None: no concept, or classes known only
+        once loaded)."""
+        names = self.declared_class_names()
+        if self.concept is None or names is None:
+            return None
+        return resolve_concept(self.concept, names)
+
     @abstractmethod
     def load(self) -> ImageData:
         """The full collection; raises HitlbenchError naming how to get missing files."""
@@ -83,6 +115,11 @@ class Dataset(Component, ABC):
     def build(self, rng: np.random.Generator) -> SplitData:
         """Load and split: a seeded stratified holdout or the official split, then the pool subset."""
         data = self.load()
+        if self.prevalence is not None and self.concept is None:
+            raise HitlbenchError("prevalence applies to a concept task; set concept too")
+        if self.concept is not None:
+            concept = resolve_concept(self.concept, data.class_names)
+            data = concept_task(data, concept, self.prevalence, rng)
         if self.split == "official" and data.official_test is None:
             raise HitlbenchError(
                 f"dataset {self.registered_name!r} has no official test split; use split: holdout"

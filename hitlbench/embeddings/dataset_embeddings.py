@@ -49,8 +49,12 @@ def dataset_embeddings(
 
     Returns (a read-only `dtype` [N, D] array, a `np.memmap` where the cache can be written;
     whether it came from the cache). Raises RuntimeError when `embedder` is not bound, and
-    whatever `embedder.embed` and `cached_embeddings` raise.
+    whatever `embedder.embed` and `cached_embeddings` raise. A concept task's embeddings are
+    its source collection's rows (`ImageData.source`), so every concept shares one entry.
     """
+    if data.source is not None:
+        full, hit = dataset_embeddings(data.source, embedder, progress=progress, dtype=dtype)
+        return full[data.source_rows], hit
     key = {
         "embedder": embedder.cache_key(),
         "data": data_identity(data),

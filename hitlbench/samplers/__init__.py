@@ -1,6 +1,13 @@
 """Built-in samplers; importing this package registers them."""
 
-from . import entropy, kernel_herding, least_confidence, margin, random_order  # noqa: F401
+from . import (  # noqa: F401
+    entropy,
+    kernel_herding,
+    least_confidence,
+    margin,
+    margin_positive_mining,
+    random_order,
+)
 from .base import Sampler, ScoreSampler, samplers
 
 __all__ = ["Sampler", "ScoreSampler", "samplers"]

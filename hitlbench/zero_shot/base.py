@@ -10,6 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -35,9 +36,12 @@ class Answers:
 class Labeler(Component, ABC):
     """Labels images of any task from its class names alone."""
 
-    def check_classes(self, class_names: Sequence[str]) -> None:  # noqa: B027 - optional hook
-        """Refuse, with a `HitlbenchError` naming them, classes this labeler cannot label; called
-        before any image is decoded."""
+    def check_classes(  # noqa: B027 - optional hook
+        self, class_names: Sequence[str], *, concept: Any = None
+    ) -> None:
+        """Refuse, with a `HitlbenchError` naming them, classes this labeler cannot label (on a
+        concept task `concept` is its `hitlbench.concepts.Concept`); called before any image is
+        decoded."""
 
     @abstractmethod
     def bind(self, task: TaskInfo, *, device: str, seed: int) -> None:

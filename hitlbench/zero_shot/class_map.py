@@ -50,6 +50,11 @@ def _phrase_synsets(phrase: str) -> list:
     return []
 
 
+def synsets_of(phrases: Sequence[str]) -> list:
+    """The synsets of synset names and phrases (`class_synsets` says how each resolves)."""
+    return [s for phrase in phrases for s in _phrase_synsets(phrase)]
+
+
 def class_synsets(
     class_names: Sequence[str], given: Mapping[str, Sequence[str]] | None = None
 ) -> dict[str, list]:
@@ -67,8 +72,7 @@ def class_synsets(
     shipped = next((m for m in shipped_maps() if set(class_names) <= set(m)), {})
     out = {}
     for name in class_names:
-        phrases = given.get(name) or shipped.get(name) or [name]
-        out[name] = [s for phrase in phrases for s in _phrase_synsets(phrase)]
+        out[name] = synsets_of(given.get(name) or shipped.get(name) or [name])
     return out
 
 

@@ -3,6 +3,7 @@ names through WordNet, fully offline."""
 
 from __future__ import annotations
 
+import json
 from typing import Literal
 
 import numpy as np
@@ -11,7 +12,7 @@ import torch.nn.functional as F
 
 from ..types import HitlbenchError
 from .base import Answers, Labeler, labelers
-from .class_map import class_synsets, imagenet_matrix
+from .class_map import class_synsets, imagenet_matrix, synsets_of
 
 ARCHS = Literal["efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2"]
 
@@ -56,9 +57,22 @@ class ImageNetWordNet(Labeler):
         self.min_mass = min_mass
         self.batch_size = batch_size
 
-    def _matrix(self, class_names) -> np.ndarray:
+    def _resolved(self, class_names, concept) -> dict[str, list]:
+        """Each class's synsets; on a concept task, the concept's positive classes' and phrases'
+        for class 1, the other classes' and the negative phrases' for class 0."""
+        if concept is None:
+            return class_synsets(class_names, self.synsets)
+        per_class = class_synsets(concept.positives + concept.others, self.synsets)
+        positive = [s for c in concept.positives for s in per_class[c]]
+        negative = [s for c in concept.others for s in per_class[c]]
+        return {
+            class_names[0]: negative + synsets_of(concept.negative_phrases),
+            class_names[1]: positive + synsets_of(concept.phrases),
+        }
+
+    def _matrix(self, class_names, concept=None) -> np.ndarray:
         """[1000, C] (`imagenet_matrix`), refusing classes no ImageNet class falls under."""
-        resolved = class_synsets(class_names, self.synsets)
+        resolved = self._resolved(class_names, concept)
         matrix = imagenet_matrix(resolved)
         empty = [
             name for name, column in zip(class_names, matrix.T, strict=True) if not column.any()
@@ -68,22 +82,24 @@ class ImageNetWordNet(Labeler):
                 f"{name!r} ({', '.join(s.name() for s in resolved[name]) or 'no WordNet noun'})"
                 for name in empty
             )
+            example = json.dumps({empty[0]: ["<a WordNet synset or phrase>"]})
             raise HitlbenchError(
                 f"labeler 'imagenet_wordnet': no ImageNet class falls under {detail}; give each "
-                "class WordNet synsets or phrases that ImageNet covers, e.g. "
-                '--set \'classifier.backend.synsets={"Shirt": ["jersey.n.03"]}\''
+                f"class WordNet synsets or phrases that ImageNet covers, e.g. --set "
+                f"'classifier.backend.synsets={example}', or use another backend "
+                "(open_clip, openai, simulated)"
             )
         return matrix
 
-    def check_classes(self, class_names):
-        self._matrix(class_names)
+    def check_classes(self, class_names, *, concept=None):
+        self._matrix(class_names, concept)
 
     def bind(self, task, *, device, seed):
         from timm.data import ImageNetInfo, resolve_data_config
 
         from ..pretrained import create_timm
 
-        self.matrix = torch.from_numpy(self._matrix(task.class_names))
+        self.matrix = torch.from_numpy(self._matrix(task.class_names, task.concept))
         self.class_names = task.class_names
         self.device = device
         self.net = create_timm(self.arch, pretrained=True).eval().to(device)

@@ -204,7 +204,7 @@ class OpenCLIP(Labeler):
         self.class_embeddings: torch.Tensor | None = None  # float32 [C, D], unit rows
         self.preprocess_cfg: dict[str, Any] = {}
 
-    def check_classes(self, class_names: Sequence[str]) -> None:
+    def check_classes(self, class_names: Sequence[str], *, concept: Any = None) -> None:
         """Any class name can be labelled; `prompts` may only name the task's classes."""
         unknown = sorted(set(self.prompts or {}) - set(class_names))
         if unknown:

@@ -147,6 +147,12 @@ class OpenAIChat(Labeler):
                 fine[i] = reply
         self.last_counts = {"unparseable": unparseable, "failed": replies.count(None)}
         self.last_replies = replies
+        if len(replies) and replies.count(None) == len(replies):
+            raise HitlbenchError(
+                f"labeler 'openai': every one of {len(replies)} requests to {self.base_url} "
+                f"timed out or failed after {self.retries} retries; check the server, or raise "
+                "timeout_s"
+            )
         return Answers(proba, tuple(fine))
 
     def _ask(self, image: np.ndarray) -> str | None:
