@@ -64,6 +64,7 @@ def seconds_table(overrides: Mapping[str, float] | None = None) -> dict[str, flo
     return table
 
 
+# the actions of one label answer, with or without a proposal
 LABEL_ACTIONS = (Action.LABEL_SCRATCH.value, Action.LABEL_CORRECT.value, Action.LABEL_ACCEPT.value)
 
 

@@ -8,7 +8,9 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import numpy as np
 import torch
+import torch.nn.functional as F
 
 from .types import HitlbenchError
 
@@ -100,3 +102,30 @@ def create_timm(arch: str, *, pretrained: bool, **kwargs) -> torch.nn.Module:
             f"use efficientnet_lite0 (weights ship with {OFFLINE_PACKAGES['efficientnet_lite0']}), "
             "or set pretrained: false"
         ) from exc
+
+
+def network_input(
+    images: np.ndarray,
+    *,
+    size: int,
+    mean: torch.Tensor,
+    std: torch.Tensor,
+    invert: bool,
+    antialias: bool,
+    device: str | torch.device,
+) -> torch.Tensor:
+    """float32 [N, 3, size, size] on `device`, as an ImageNet network takes `images` (float32
+    [N, C, H, W] in [0, 1], C = 1 or 3): grey repeated to RGB, inverted (1 - x) when `invert`,
+    resized bilinearly to `size` square (anti-aliased when `antialias`; the aspect ratio is not
+    kept), normalised per channel by `mean` and `std` ([3] tensors, the weights' data config)."""
+    x = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32)).to(device)
+    if x.shape[1] == 1:
+        x = x.expand(-1, 3, -1, -1)
+    if invert:
+        x = 1.0 - x
+    if tuple(x.shape[-2:]) != (size, size):
+        x = F.interpolate(
+            x, size=(size, size), mode="bilinear", align_corners=False, antialias=antialias
+        )
+    mean, std = mean.to(device).view(1, 3, 1, 1), std.to(device).view(1, 3, 1, 1)
+    return (x - mean) / std

@@ -19,6 +19,7 @@ from .annotators.person import UNSURE
 from .classifiers.base import Classifier
 from .data.base import Dataset, ImageData
 from .detectors.base import Detector
+from .effort import LABEL_ACTIONS
 from .feedback.base import Feedback
 from .oracles.base import Oracle
 from .params import check_params, init_parameters, parameter_hints
@@ -36,8 +37,6 @@ from .types import (
     Want,
 )
 from .zero_shot.base import Labeler
-
-LABEL_ACTIONS = (Action.LABEL_SCRATCH.value, Action.LABEL_CORRECT.value, Action.LABEL_ACCEPT.value)
 
 
 def tiny_data(n: int = 60, n_classes: int = 3, size: int = 8, seed: int = 0) -> ImageData:

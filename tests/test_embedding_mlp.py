@@ -68,13 +68,13 @@ def test_a_cropping_detector_is_refused_before_anything_runs():
 
 
 def test_in_the_loop_on_real_digits(tmp_path, digits_spec):
-    spec = digits_spec(
-        classifier={"name": "embedding_mlp", "params": {"embedder": EMBEDDER, "lr": 0.01}}
-    )
+    trained = {"embedder": EMBEDDER, "lr": 0.01, "epochs": 50, "dropout": 0.0}  # fit 90 labels
+    spec = digits_spec(classifier={"name": "embedding_mlp", "params": trained})
     record, _ = execute(spec, out=tmp_path / "a")
     again, _ = execute(spec, out=tmp_path / "b")
     assert record["rounds"][-1]["metrics"] == again["rounds"][-1]["metrics"]  # deterministic
-    assert record["summary"]["final_accuracy"] > 0.2  # chance: 0.1, from 90 labels
+    accuracy = [row["metrics"]["accuracy"] for row in record["rounds"]]
+    assert accuracy[-1] > accuracy[0] and accuracy[-1] > 0.5  # chance: 0.1
 
 
 def test_binary_metrics_against_scikit_learn_definitions():

@@ -198,7 +198,6 @@ def test_effort_with_a_simulated_labeler_is_accept_times_right_plus_correct_time
 class EveryOther(Labeler):
     """Answers the right class for even items and nothing for odd ones; counts its calls."""
 
-    simulates = True
     calls = 0
 
     def bind(self, task, *, device, seed):

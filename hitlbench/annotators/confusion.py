@@ -78,6 +78,13 @@ def with_class_accuracy(
     return out
 
 
+def draw(matrix: np.ndarray, truth: np.ndarray, uniform: np.ndarray) -> np.ndarray:
+    """int64 [N]: an answer for each true label, `uniform` ([N] floats in [0, 1)) taken through
+    the cumulative distribution of its row of `matrix` (inverse transform sampling)."""
+    cumulative = np.cumsum(matrix[np.asarray(truth)], axis=1)
+    return np.minimum((np.asarray(uniform)[:, None] > cumulative).sum(axis=1), len(matrix) - 1)
+
+
 def check(matrix: np.ndarray, n_classes: int, what: str) -> np.ndarray:
     """`matrix` as a [C, C] float64 array of rows that are distributions, or `HitlbenchError`."""
     m = np.asarray(matrix, np.float64)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..types import NO_ANSWER
+from .confusion import draw
 
 UNSURE = -1  # the label of an item the person marked unsure: it never enters training
 
@@ -22,9 +23,7 @@ class Person:
 
     def answer(self, truth: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Their own answer for each true label (int64 [N]), one draw per item."""
-        cumulative = np.cumsum(self.confusion[np.asarray(truth)], axis=1)
-        draws = rng.random(len(truth))[:, None]
-        return np.minimum((draws > cumulative).sum(axis=1), len(self.confusion) - 1)
+        return draw(self.confusion, truth, rng.random(len(truth)))
 
     def unsure_of(self, truth: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """[N] bool: the items they mark unsure; more likely on classes they get wrong more."""

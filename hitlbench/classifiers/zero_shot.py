@@ -40,7 +40,6 @@ class ZeroShot(Classifier):
         self.backend = backend
         self.labeler = nested_component(labelers, backend, "imagenet_wordnet")
         self._answers: dict[tuple[int, bytes], np.ndarray] = {}
-        self._fine: dict[tuple[int, bytes], str | None] = {}
 
     def check_classes(self, class_names, *, concept=None):
         self.labeler.check_classes(class_names, concept=concept)
@@ -81,7 +80,6 @@ class ZeroShot(Classifier):
                 answers = self.labeler.answer(images[chosen], np.asarray(items)[chosen])
                 for row, position in enumerate(chosen):
                     self._answers[keys[position]] = answers.proba[row].astype(np.float32)
-                    self._fine[keys[position]] = answers.fine[row]
                 bar.update(len(chosen))
         return keys
 
@@ -90,7 +88,3 @@ class ZeroShot(Classifier):
         if not keys:
             return np.zeros((0, self.task.n_classes), np.float32)
         return np.stack([self._answers[key] for key in keys])
-
-    def fine_labels(self, images: np.ndarray, *, items: np.ndarray) -> list[str | None]:
-        """The labeler's finer label of each image where it has one, e.g. "tabby (cat)"."""
-        return [self._fine[key] for key in self._label(images, items)]

@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 from typing import Any
 
 import numpy as np
 
+from .. import __version__
 from ..data.base import ImageData
 from .base import Embedder
 from .cache import cached_embeddings
-
-
-def hitlbench_version() -> str:
-    """The installed hitlbench's version, "0" where it is not installed as a package."""
-    try:
-        return importlib.metadata.version("hitlbench")
-    except importlib.metadata.PackageNotFoundError:
-        return "0"
 
 
 def data_identity(data: ImageData) -> dict[str, Any]:
@@ -59,7 +51,7 @@ def dataset_embeddings(
         "embedder": embedder.cache_key(),
         "data": data_identity(data),
         "dtype": np.dtype(dtype).name,
-        "hitlbench": hitlbench_version(),
+        "hitlbench": __version__,
     }
 
     def compute(indices: np.ndarray) -> np.ndarray:

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..types import HitlbenchError, TaskInfo
+from ..types import TaskInfo
 from ..zero_shot.open_clip_labeler import OpenCLIP, prepare_images
 from .base import Embedder, embedders
 from .cache import state_digest
@@ -55,9 +55,6 @@ class OpenCLIPEmbedder(Embedder):
         self.checkpoint = checkpoint
         self.input_px = input_px
         self.batch_size = batch_size
-        self.net: torch.nn.Module | None = None
-        self._dim = 0
-        self._weights: dict = {}
 
     def bind(self, *, device: str, seed: int) -> None:
         """Load the model on `device` (random weights from `seed`, leaving torch's global random
@@ -71,7 +68,7 @@ class OpenCLIPEmbedder(Embedder):
 
         self._loader.bind(_ONE_CLASS, device=device, seed=seed)
         self.net = self._loader.net
-        self._dim = int(self._encode(np.zeros((1, 3, 8, 8), np.float32)).shape[1])
+        self._dim = int(self._embed_batch(np.zeros((1, 3, 8, 8), np.float32)).shape[1])
         cfg = self._loader.preprocess_cfg
         self._weights = {
             "open_clip": open_clip.__version__,
@@ -81,40 +78,8 @@ class OpenCLIPEmbedder(Embedder):
         if self.pretrained is None and self.checkpoint is None:
             self._weights["seed"] = seed
 
-    @property
-    def dim(self) -> int:
-        """The embedding width D; RuntimeError before `bind`."""
-        if self.net is None:
-            raise RuntimeError("bind() must be called before dim")
-        return self._dim
-
-    def cache_key(self) -> dict:
-        """The parameters but `batch_size`, the version, and the weights' identity: open_clip's
-        version, a digest of the image tower's weights (`state_digest`), the preprocessing and,
-        for random weights, the seed. RuntimeError before `bind`."""
-        if self.net is None:
-            raise RuntimeError("bind() must be called before cache_key()")
-        key = super().cache_key()
-        key.pop("batch_size", None)
-        return {**key, "weights": dict(self._weights)}
-
-    def embed(self, images: np.ndarray) -> np.ndarray:
-        """float32 [N, D] unit-norm rows for `images` (float32 [N, C, H, W] in [0, 1], C = 1 or
-        3, any H, W). Raises RuntimeError before `bind`, HitlbenchError for another shape."""
-        if self.net is None:
-            raise RuntimeError("bind() must be called before embed()")
-        if images.ndim != 4 or images.shape[1] not in (1, 3):
-            raise HitlbenchError(
-                f"embedder 'open_clip' needs [N, 1 or 3, H, W] images, got {images.shape}"
-            )
-        out = [
-            self._encode(images[start : start + self.batch_size])
-            for start in range(0, len(images), self.batch_size)
-        ]
-        return np.concatenate(out) if out else np.zeros((0, self._dim), np.float32)
-
     @torch.no_grad()
-    def _encode(self, images: np.ndarray) -> np.ndarray:
+    def _embed_batch(self, images: np.ndarray) -> np.ndarray:
         cfg = self._loader.preprocess_cfg
         chunk = np.ascontiguousarray(images, dtype=np.float32)
         x = prepare_images(

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
-from ..pretrained import create_timm
+from ..pretrained import create_timm, network_input
 from ..torch_rng import seeded
 from ..types import HitlbenchError
 from .base import Embedder, embedders
@@ -45,12 +44,9 @@ class TimmEmbedder(Embedder):
         self.pretrained = pretrained
         self.invert = invert
         self.batch_size = batch_size
-        self.net: torch.nn.Module | None = None
         self.device = torch.device("cpu")
         self.mean = torch.zeros(3)  # the model's per-channel normalisation
         self.std = torch.ones(3)
-        self._dim = 0
-        self._weights: dict = {}
 
     def bind(self, *, device: str, seed: int) -> None:
         """Build the network on `device`: ImageNet weights from disk, or random ones from `seed`
@@ -70,7 +66,7 @@ class TimmEmbedder(Embedder):
         self.mean = torch.tensor(config["mean"], dtype=torch.float32, device=self.device)
         self.std = torch.tensor(config["std"], dtype=torch.float32, device=self.device)
         try:
-            probe = self._forward(np.zeros((1, 3, self.input_px, self.input_px), np.float32))
+            probe = self._embed_batch(np.zeros((1, 3, self.input_px, self.input_px), np.float32))
         except RuntimeError as exc:
             self.net = None
             raise HitlbenchError(
@@ -82,54 +78,11 @@ class TimmEmbedder(Embedder):
         if not self.pretrained:
             self._weights["seed"] = seed
 
-    @property
-    def dim(self) -> int:
-        """The feature length D (1,280 for EfficientNet-Lite0); RuntimeError before `bind`."""
-        if self.net is None:
-            raise RuntimeError("bind() must be called before dim")
-        return self._dim
-
-    def cache_key(self) -> dict:
-        """The parameters but `batch_size` (it does not change the features), the version, and
-        the weights' identity: timm's version, a digest of the weights (`state_digest`) and, for
-        random weights, the seed. RuntimeError before `bind`."""
-        if self.net is None:
-            raise RuntimeError("bind() must be called before cache_key()")
-        key = super().cache_key()
-        key.pop("batch_size", None)
-        return {**key, "weights": dict(self._weights)}
-
-    def embed(self, images: np.ndarray) -> np.ndarray:
-        """float32 [N, D] features of `images` (float32 [N, C, H, W] in [0, 1], C = 1 or 3, any
-        H, W). Raises RuntimeError before `bind`, HitlbenchError for another channel count."""
-        if self.net is None:
-            raise RuntimeError("bind() must be called before embed()")
-        if images.ndim != 4 or images.shape[1] not in (1, 3):
-            raise HitlbenchError(
-                f"embedder 'timm' needs [N, 1 or 3, H, W] images, got {images.shape}"
-            )
-        out = [
-            self._forward(images[start : start + self.batch_size])
-            for start in range(0, len(images), self.batch_size)
-        ]
-        return np.concatenate(out) if out else np.zeros((0, self._dim), np.float32)
-
-    def _forward(self, images: np.ndarray) -> np.ndarray:
-        x = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32)).to(self.device)
-        if x.shape[1] == 1:
-            x = x.expand(-1, 3, -1, -1)
-        if self.invert:
-            x = 1.0 - x
-        height, width = x.shape[-2:]
-        if (height, width) != (self.input_px, self.input_px):
-            shrink = height > self.input_px or width > self.input_px
-            x = F.interpolate(
-                x,
-                size=(self.input_px, self.input_px),
-                mode="bilinear",
-                align_corners=False,
-                antialias=shrink,
-            )
-        x = (x - self.mean.view(1, 3, 1, 1)) / self.std.view(1, 3, 1, 1)
+    def _embed_batch(self, images: np.ndarray) -> np.ndarray:
+        shrink = max(images.shape[-2:]) > self.input_px  # anti-aliasing matters only then
+        x = network_input(
+            images, size=self.input_px, mean=self.mean, std=self.std, invert=self.invert,
+            antialias=shrink, device=self.device,
+        )  # fmt: skip
         with torch.inference_mode():
             return self.net(x).float().cpu().numpy()

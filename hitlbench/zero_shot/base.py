@@ -53,10 +53,8 @@ class Labeler(Component, ABC):
         dataset indices are `items` (int64 [N])."""
 
     def reveal(self, labels: np.ndarray) -> None:  # noqa: B027 - optional hook
-        """The task's true labels by dataset index (int64), given only to simulated labelers
-        (`simulates`), which draw their answers from them."""
-
-    simulates = False
+        """The task's true labels by dataset index (int64), given before the first answer; only
+        a simulated labeler reads them, to draw its answers."""
 
 
 labelers: Registry[Labeler] = Registry("labeler", Labeler, group="hitlbench.labelers")

@@ -8,8 +8,8 @@ from typing import Literal
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
+from ..pretrained import create_timm, network_input
 from ..types import HitlbenchError
 from .base import Answers, Labeler, labelers
 from .class_map import class_synsets, imagenet_matrix, synsets_of
@@ -97,27 +97,21 @@ class ImageNetWordNet(Labeler):
     def bind(self, task, *, device, seed):
         from timm.data import ImageNetInfo, resolve_data_config
 
-        from ..pretrained import create_timm
-
         self.matrix = torch.from_numpy(self._matrix(task.class_names, task.concept))
         self.class_names = task.class_names
         self.device = device
         self.net = create_timm(self.arch, pretrained=True).eval().to(device)
         config = resolve_data_config({}, model=self.net)
-        self.mean = torch.tensor(config["mean"]).view(1, 3, 1, 1)
-        self.std = torch.tensor(config["std"]).view(1, 3, 1, 1)
+        self.mean = torch.tensor(config["mean"])
+        self.std = torch.tensor(config["std"])
         info = ImageNetInfo()
         self.imagenet_names = [info.index_to_description(i).split(",")[0] for i in range(1000)]
 
     def _inputs(self, images: np.ndarray) -> torch.Tensor:
-        x = torch.as_tensor(np.asarray(images, np.float32))
-        if x.shape[1] == 1:
-            x = x.repeat(1, 3, 1, 1)
-        if self.invert:
-            x = 1.0 - x
-        size = (self.input_px, self.input_px)
-        x = F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=True)
-        return ((x - self.mean) / self.std).to(self.device)
+        return network_input(
+            images, size=self.input_px, mean=self.mean, std=self.std, invert=self.invert,
+            antialias=True, device=self.device,
+        )  # fmt: skip
 
     def imagenet_proba(self, images: np.ndarray) -> np.ndarray:
         """float32 [N, 1000]: the ImageNet model's probabilities for `images`."""

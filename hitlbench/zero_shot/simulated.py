@@ -25,8 +25,6 @@ class SimulatedLabeler(Labeler):
     and corrects wrong ones pays, per item, `label_accept` x a + `label_correct` x (1 - a).
     """
 
-    simulates = True
-
     def __init__(
         self,
         accuracy: float = 0.9,
@@ -57,9 +55,8 @@ class SimulatedLabeler(Labeler):
         if self.truth is None:
             raise HitlbenchError("the simulated labeler needs the true labels (reveal) first")
         items = np.asarray(items, np.int64)
-        cumulative = np.cumsum(self.confusion[self.truth[items]], axis=1)
         draws = np.array([np.random.default_rng([self.seed, int(i)]).random() for i in items])
-        labels = np.minimum((draws[:, None] > cumulative).sum(axis=1), self.n_classes - 1)
+        labels = confusion.draw(self.confusion, self.truth[items], draws)
         proba = np.zeros((len(items), self.n_classes), np.float32)
         proba[np.arange(len(items)), labels] = 1.0
         return Answers(proba=proba, fine=(None,) * len(items))
