@@ -297,18 +297,25 @@ def cmd_plot(args: argparse.Namespace) -> int:
             suite.baseline,
         )
         sweep, curves = suite.leaderboard.get("cost_sweep"), suite.leaderboard.get("curves")
+        per_round = suite.leaderboard.get("round_figures")
         out = Path(args.out or Path("leaderboards") / "figures" / suite.name)
     elif args.records:
         raise HitlbenchError("--records goes with a suite name, not with record files or folders")
     else:
         sources, title, baseline = [Path(t) for t in targets], args.title or "hitlbench", None
         out = Path(args.out or "figures")
-        sweep, curves = None, None
+        sweep, curves, per_round = None, None, None
     records = load_records(sources)
     if not records:
         raise HitlbenchError(f"no records found in {', '.join(map(str, sources))}")
     drawn = plots.plot(
-        records, out, title=title, baseline=baseline, cost_sweep=sweep, curves=curves
+        records,
+        out,
+        title=title,
+        baseline=baseline,
+        cost_sweep=sweep,
+        curves=curves,
+        per_round=per_round,
     )
     for path in drawn:
         print(path)

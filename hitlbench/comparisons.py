@@ -10,7 +10,7 @@ import numpy as np
 from tabulate import tabulate
 
 from .effort import UNSOURCED
-from .records import MISSING, LeaderboardError, by_seed, direction, lookup, setting_key
+from .records import MISSING, LeaderboardError, by_seed, direction, setting_key, summary_value
 from .verdicts import ALPHA, MIN_SEEDS, Comparison, K, compare
 
 DASH = "–"
@@ -101,7 +101,7 @@ def _families(
     for metric in metrics:
         present = {
             ref for _, ref in pairs
-            if any(lookup(r["summary"], metric) is not MISSING for r in runs[ref])
+            if any(summary_value(r, metric) is not MISSING for r in runs[ref])
         }  # fmt: skip
         family = {(m, ref): (runs[ref], runs[m]) for m, ref in pairs if ref in present}
         if not family:

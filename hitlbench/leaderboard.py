@@ -37,6 +37,7 @@ from .records import (
     number,
     setting_key,
     setting_of,
+    summary_value,
 )
 from .results import write_text_atomic
 from .verdicts import Comparison, ci_half_width
@@ -64,7 +65,7 @@ class Stat:
 
 
 def _stat(records: Sequence[Mapping[str, Any]], metric: str) -> Stat:
-    present = [lookup(r["summary"], metric) for r in records]
+    present = [summary_value(r, metric) for r in records]
     present = [v for v in present if v is not MISSING]
     values = [number(v, metric) for v in present if v is not None]
     mean = float(np.mean(values)) if values else None

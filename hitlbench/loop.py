@@ -240,6 +240,7 @@ def run_loop(
                 boxes=given_boxes,
                 masks=masks,
                 has_mask=has_mask,
+                unlabeled=pool,
             )
             try:
                 report = parts.classifier.fit(labeled, feedback=parts.feedback, rng=rngs.fit)
@@ -288,6 +289,10 @@ def run_loop(
             "fit": {"epochs": report.epochs, "best_epoch": report.best_epoch},
             "time_s": times,
         }
+        if report.presumed_negatives is not None:  # how many of them are in fact positives
+            presumed = np.asarray(report.presumed_negatives, np.int64)
+            row["presumed_negatives"] = int(len(presumed))
+            row["presumed_negatives_positive"] = int((data.labels[presumed] != 0).sum())
         if review.extras:
             row["oracle"] = dict(review.extras)
         if shown is not None:

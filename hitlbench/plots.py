@@ -17,17 +17,16 @@ from typing import Any
 
 import matplotlib
 import numpy as np
-from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from .cam_figure import cam_figure, has_cam_examples
 from .effort import UNSOURCED
 from .labeler_figure import NAME as LABELER_FIGURE
 from .labeler_figure import has_labeler_runs, labeler_figure
-from .plots_common import MARKERS
-from .records import CEILING, method_of, setting_of, setting_text
+from .plots_common import MARKERS, Curve, draw_line, interpolated
+from .records import CEILING, method_of, setting_of, setting_text, summary_value
 from .results import canonical_json
-from .verdicts import ci_half_width
+from .round_figures import round_figures, slug
 
 matplotlib.use("Agg")
 
@@ -35,7 +34,6 @@ RC = {"svg.hashsalt": "hitlbench", "svg.fonttype": "path"}
 SAVE = {"png": {"dpi": 120}, "svg": {"metadata": {"Date": None}}}
 
 Record = Mapping[str, Any]
-Curve = tuple[np.ndarray, list[list[float]]]  # x values, the seeds' y values at each x
 
 
 def _per_round(field: Callable[[Mapping[str, Any]], float]) -> Callable[[Sequence[Record]], Curve]:
@@ -53,25 +51,19 @@ def _per_round(field: Callable[[Mapping[str, Any]], float]) -> Callable[[Sequenc
 
 
 def _metric_vs(x_field: str, metric: str = "accuracy") -> Callable[[Sequence[Record]], Curve]:
-    """A holdout metric against a cumulative row field: each seed interpolated onto the union of
-    x points, from the latest start."""
+    """A holdout metric against a cumulative row field (`interpolated` over the seeds)."""
 
     def curve(runs: Sequence[Record]) -> Curve:
-        seeds = [
-            (
-                np.array([row[x_field] for row in r["rounds"]], dtype=float),
-                np.array([row["metrics"][metric] for row in r["rounds"]], dtype=float),
-            )
-            for r in runs
-            if r["rounds"] and all(metric in row["metrics"] for row in r["rounds"])
-        ]
-        if not seeds:
-            return np.array([]), []
-        start = max(x[0] for x, _ in seeds)
-        grid = np.unique(np.concatenate([x for x, _ in seeds]))
-        grid = grid[grid >= start]
-        ys = np.array([np.interp(grid, x, y) for x, y in seeds])
-        return grid, [ys[:, j].tolist() for j in range(len(grid))]
+        return interpolated(
+            [
+                (
+                    np.array([row[x_field] for row in r["rounds"]], dtype=float),
+                    np.array([row["metrics"][metric] for row in r["rounds"]], dtype=float),
+                )
+                for r in runs
+                if r["rounds"] and all(metric in row["metrics"] for row in r["rounds"])
+            ]
+        )
 
     return curve
 
@@ -191,20 +183,6 @@ def _label(method: str, setting_key: str, several: bool) -> str:
     return f"{method} · {values}" if several and values else method
 
 
-def _draw_line(ax: Axes, curve: Curve, label: str, color: str, marker: str) -> None:
-    """The mean over seeds, and the 95 % t-band where more than one seed contributes."""
-    x, values = curve
-    mean = np.array([np.mean(v) for v in values])
-    every = max(1, len(x) // 12)  # a marker tells the setting; a dozen of them is enough
-    ax.plot(
-        x, mean, color=color, marker=marker, markersize=3, markevery=every, linewidth=1.5,
-        label=label,
-    )  # fmt: skip
-    if any(len(v) > 1 for v in values):
-        half = np.array([ci_half_width(v) for v in values])
-        ax.fill_between(x, mean - half, mean + half, color=color, alpha=0.2, linewidth=0)
-
-
 def _figure(
     name: str,
     records: Sequence[Record],
@@ -224,7 +202,7 @@ def _figure(
     for (method, key), runs in lines.items():
         color = colors[methods.index(method) % len(colors)]
         marker = MARKERS[settings.index(key) % len(MARKERS)]
-        _draw_line(ax, curve(runs), _label(method, key, several), color, marker)
+        draw_line(ax, curve(runs), _label(method, key, several), color, marker)
     if with_ceiling:
         for key, accuracy in _ceilings(records).items():
             label = _label(CEILING, key, several)
@@ -244,31 +222,37 @@ def _curve_figures(
 ) -> dict[str, Figure]:
     """A suite's `curves`: {name: {x: label, lines: {line: {method: x}}, metrics: [...]}}; for
     each metric a figure of its mean over seeds (95 % band) against x, a line per group of
-    methods (e.g. final accuracy against an annotator's error rate)."""
-    by_method: dict[str, list[Record]] = defaultdict(list)
+    methods (e.g. final accuracy against an annotator's error rate); one figure per setting
+    where the records hold several (named `name`_`metric`_`setting slug`)."""
+    by_setting: dict[str, dict[str, list[Record]]] = defaultdict(lambda: defaultdict(list))
     for r in records:
-        by_method[method_of(r)].append(r)
+        by_setting[setting_text(setting_of(r))][method_of(r)].append(r)
     figures = {}
     for name, spec in curves.items():
         for metric in spec["metrics"]:
-            fig = Figure(figsize=(7, 4.5), layout="constrained")
-            ax = fig.add_subplot()
-            for k, (line, points) in enumerate(spec["lines"].items()):
-                xs = [float(x) for m, x in points.items() if by_method.get(m)]
-                ys = [
-                    [float(r["summary"][metric]) for r in by_method[m]]
-                    for m in points
-                    if by_method.get(m)
-                ]
-                if xs:
-                    order = np.argsort(xs, kind="stable")
-                    curve = (np.array(xs)[order], [ys[i] for i in order])
-                    _draw_line(ax, curve, line, colors[k % len(colors)], MARKERS[k % len(MARKERS)])
-            ax.set(xlabel=spec["x"], ylabel=metric, title=f"{title}: {metric} ({name})")
-            ax.grid(alpha=0.3)
-            if ax.get_legend_handles_labels()[0]:
-                ax.legend(fontsize="small")
-            figures[f"{name}_{metric}"] = fig
+            for where, by_method in sorted(by_setting.items()):
+                fig = Figure(figsize=(7, 4.5), layout="constrained")
+                ax = fig.add_subplot()
+                for k, (line, points) in enumerate(spec["lines"].items()):
+                    xs = [float(x) for m, x in points.items() if by_method.get(m)]
+                    ys = [
+                        [float(summary_value(r, metric)) for r in by_method[m]]
+                        for m in points
+                        if by_method.get(m)
+                    ]
+                    if xs:
+                        order = np.argsort(xs, kind="stable")
+                        curve = (np.array(xs)[order], [ys[i] for i in order])
+                        draw_line(
+                            ax, curve, line, colors[k % len(colors)], MARKERS[k % len(MARKERS)]
+                        )
+                several = len(by_setting) > 1
+                suffix = f" · {where}" if several else ""
+                ax.set(xlabel=spec["x"], ylabel=metric, title=f"{title}: {metric} ({name}){suffix}")
+                ax.grid(alpha=0.3)
+                if ax.get_legend_handles_labels()[0]:
+                    ax.legend(fontsize="small")
+                figures[f"{name}_{metric}" + (f"_{slug(where)}" if several else "")] = fig
     return figures
 
 
@@ -280,11 +264,13 @@ def plot(
     baseline: str | None = None,
     cost_sweep: Mapping[str, Sequence[float]] | None = None,
     curves: Mapping[str, Mapping[str, Any]] | None = None,
+    per_round: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[Path]:
     """Draw every figure of FIGURES as PNG and SVG into `out_dir`, those of METRIC_FIGURES and
     the Grad-CAM examples where the records have them (`baseline` first), total effort against
     each unsourced unit cost the runs spent (range: `cost_sweep` {action: [low, high]}), and
-    the suite's `curves` of a summary metric against a parameter, and effort per item against
+    the suite's `curves` of a summary metric against a parameter (per setting) and its
+    `round_figures` (`hitlbench.round_figures`, as `per_round`), and effort per item against
     the pre-labels' accuracy where a model pre-labeled from the first item; returns the paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -298,6 +284,7 @@ def plot(
         for name, kind in _cost_figures(records, cost_sweep or {}).items():
             figures[name] = _figure(name, records, title, colors, kind)
         figures.update(_curve_figures(records, curves or {}, title, colors))
+        figures.update(round_figures(records, per_round or {}, title, colors))
         if has_cam_examples(records):
             figures[EXAMPLES_FIGURE] = cam_figure(records, title, baseline)
         if has_labeler_runs(records):

@@ -13,13 +13,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from .record_metrics import derived_value, is_derived
 from .results import canonical_json
 from .types import HitlbenchError
 
 CEILING = "ceiling"
 PLAIN_METHOD_KINDS = ("sampler", "detector", "classifier", "oracle", "feedback")
 HIGHER_IS_BETTER = ("accuracy", "f1", "iou", "dice", "auc")
-LOWER_IS_BETTER = ("correction", "effort", "zero_map", "error")
+LOWER_IS_BETTER = ("correction", "effort", "zero_map", "error", "wait_s", "expert_s_total")
 # Explanations should avoid the decoy: less Grad-CAM on the spurious region is better.
 LOWER_FIRST = ("spurious", "fallback")
 MISSING = object()
@@ -95,8 +96,17 @@ def setting_of(record: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def setting_text(setting: Mapping[str, Any]) -> str:
-    """The values of a setting joined by " / ", in key order (e.g. "digits / small_cnn")."""
-    return " / ".join(str(setting[k]) for k in sorted(setting))
+    """The values of a setting joined by " / ", in key order (e.g. "digits / small_cnn"); a
+    mapping value as its leaves' `key=value`, e.g. {params: {concept: shirt}} as "concept=shirt"."""
+    return " / ".join(_value_text(setting[k]) for k in sorted(setting))
+
+
+def _value_text(value: Any) -> str:
+    if not isinstance(value, Mapping):
+        return str(value)
+    return ", ".join(
+        _value_text(v) if isinstance(v, Mapping) else f"{k}={v}" for k, v in value.items()
+    )
 
 
 def setting_key(record: Mapping[str, Any]) -> str:
@@ -115,6 +125,14 @@ def lookup(tree: Any, dotted: str) -> Any:
             if found is not MISSING:
                 return found
     return MISSING
+
+
+def summary_value(record: Mapping[str, Any], metric: str) -> Any:
+    """`metric` of a record: a summary key (dotted paths allowed) or one computed from its
+    rounds (`hitlbench.record_metrics`); MISSING if absent."""
+    if is_derived(metric):
+        return derived_value(record, metric, MISSING)
+    return lookup(record["summary"], metric)
 
 
 def number(value: Any, metric: str) -> float:
@@ -139,7 +157,7 @@ def by_seed(records: Sequence[Mapping[str, Any]], metric: str) -> dict[tuple[str
     """{(setting key, seed): value} of `metric` in the records' summaries (absent and null left out)."""
     values = {}
     for r in records:
-        value = lookup(r["summary"], metric)
+        value = summary_value(r, metric)
         if value is not MISSING and value is not None:
             values[(setting_key(r), r["spec"]["seed"])] = number(value, metric)
     return values

@@ -164,7 +164,10 @@ def execute(
         task, device=spec["device"], seed=int(seeds["classifier_init"].generate_state(1)[0])
     )
     parts.classifier.reveal(split.data.labels)  # read by simulated labelers only
-    prepared = parts.classifier.prepare(split.data, progress=on_start is not None)
+    prepared = [  # classifier first: an embedding pass both need runs on the run's device
+        part.prepare(split.data, progress=on_start is not None)
+        for part in (parts.classifier, parts.sampler)
+    ]
     parts.detector.bind(
         device=spec["device"], seed=int(seeds["detector_init"].generate_state(1)[0])
     )
@@ -176,7 +179,7 @@ def execute(
                 "n_pool": n_pool,
                 "n_holdout": len(split.holdout),
                 "n_planned": n_planned,
-                "prepared": prepared,
+                "prepared": "\n".join(line for line in prepared if line) or None,
             }
         )
     rows, errors = run_loop(

@@ -136,8 +136,8 @@ def check_parameters(cls: type) -> None:
 
 
 def check_sampler(sampler: Sampler, k: int = 7, n_classes: int = 3) -> None:
-    """k distinct in-range positions, the same for the same seed, the pool left untouched, on a
-    task of `n_classes` (2 for a sampler of concept tasks)."""
+    """Prepared on the collection, k distinct in-range positions, the same for the same seed,
+    the pool left untouched, on a task of `n_classes` (2 for a sampler of concept tasks)."""
     data = tiny_data(n_classes=n_classes)
     indices = np.arange(5, len(data))
     before = indices.copy()
@@ -147,6 +147,7 @@ def check_sampler(sampler: Sampler, k: int = 7, n_classes: int = 3) -> None:
         raw=lambda pos: _floats(data, indices[pos]),
         labeled=data.labels[:5],
     )
+    sampler.prepare(data, progress=False)
     models = [None, _fitted_classifier(data)] if sampler.uses_model else [None]
     for model in models:
         first = np.asarray(sampler.select(pool, k, model=model, rng=np.random.default_rng(1)))

@@ -156,6 +156,9 @@ class LabeledView:
     boxes: np.ndarray | None = None  # [N, 4] boxes the person gave; NaN rows where they gave none
     masks: Mapping[str, np.ndarray] = field(default_factory=dict)  # name -> [N, H, W] bool
     has_mask: Mapping[str, np.ndarray] = field(default_factory=dict)  # name -> [N] bool
+    # dataset indices still in the pool, never shown to the person (presumed negatives come
+    # from here); None where the caller has no pool
+    unlabeled: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.indices)
@@ -170,6 +173,9 @@ class FitReport:
     val_accuracy: float | None
     n_train: int
     n_val: int
+    # dataset indices of unlabeled items trained as negatives without a rating (Stretcu et al.
+    # 2023's presumed negatives); None when the fit used none
+    presumed_negatives: np.ndarray | None = None
 
 
 def as_indices(values: Iterable[int] | np.ndarray) -> np.ndarray:

@@ -33,6 +33,11 @@ FAST = {  # small settings so each contract runs in seconds
         "embedder": {"name": "timm", "params": {"arch": "resnet10t", "pretrained": False}},
         "lr": 1e-2,
     },
+    ("sampler", "expansion"): {  # no concept: seed images retrieve, in a small random network
+        "embedder": {"name": "timm", "params": {"arch": "resnet10t", "pretrained": False}},
+        "seed_items": [0, 1, 2],
+        "neighbours": 5,
+    },
 }
 TWO_CLASS = {("sampler", "margin_positive_mining")}  # samplers of concept tasks
 # Labelers need their model or server: the offline ones run here, on class names ImageNet has;

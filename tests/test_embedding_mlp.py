@@ -12,7 +12,7 @@ from hitlbench.metrics import binary_metrics
 from hitlbench.runner import execute
 from hitlbench.spec import resolve_spec
 from hitlbench.testing import tiny_data, tiny_labeled
-from hitlbench.types import HitlbenchError
+from hitlbench.types import HitlbenchError, LabeledView
 
 EMBEDDER = {"name": "timm", "params": {"arch": "efficientnet_lite0", "input_px": 64}}
 
@@ -23,7 +23,9 @@ def scratch_cache(monkeypatch, tmp_path):
 
 
 def make(**params):
-    return classifiers.create("embedding_mlp", embedder=EMBEDDER, lr=1e-2, epochs=30, **params)
+    return classifiers.create(
+        "embedding_mlp", **{"embedder": EMBEDDER, "lr": 1e-2, "epochs": 30, **params}
+    )
 
 
 def prepared(clf, data):
@@ -59,6 +61,58 @@ def test_positives_are_half_of_each_epoch_on_a_two_class_task():
     labels = np.array([1] * 3 + [0] * 27)
     order = clf._epoch_order(labels, np.random.default_rng(0))
     assert len(order) == 54 and (labels[order] == 1).sum() == 27
+
+
+def test_presumed_negatives_are_a_quarter_of_each_epoch():
+    clf = make()
+    prepared(clf, tiny_data(n_classes=2))
+    labels = np.array([1] * 3 + [0] * 27 + [-1] * 100)  # -1: presumed negatives
+    order = clf._epoch_order(labels, np.random.default_rng(0))
+    drawn = labels[order]
+    assert len(order) == 400
+    assert [(drawn == v).sum() for v in (1, 0, -1)] == [200, 100, 100]
+    assert set(order[drawn == -1]) == set(range(30, 130))  # every presumed negative once
+
+
+def test_presumed_negatives_come_from_the_unlabeled_pool_only():
+    data = tiny_data(n_classes=2)
+    clf = make(presumed_negatives=20, epochs=1)
+    prepared(clf, data)
+    labeled = np.arange(0, 60, 2)
+    view = LabeledView(indices=labeled, labels=data.labels[labeled], unlabeled=np.arange(1, 60, 2))
+    report = clf.fit(view, feedback=LabelsOnly(), rng=np.random.default_rng(0))
+    presumed = report.presumed_negatives
+    assert len(presumed) == 20 and len(set(presumed)) == 20
+    assert set(presumed) <= set(range(1, 60, 2)) and report.n_train == 50
+    no_pool = LabeledView(indices=labeled, labels=data.labels[labeled])
+    assert (
+        clf.fit(no_pool, feedback=LabelsOnly(), rng=np.random.default_rng(0)).presumed_negatives
+        is None
+    )
+    multiclass = make(presumed_negatives=20, epochs=1)
+    three = tiny_data()
+    prepared(multiclass, three)
+    view = LabeledView(indices=labeled, labels=three.labels[labeled], unlabeled=np.arange(1, 60, 2))
+    assert (
+        multiclass.fit(view, feedback=LabelsOnly(), rng=np.random.default_rng(0)).presumed_negatives
+        is None
+    )
+
+
+def test_the_records_count_presumed_negatives_that_are_positives(tmp_path, digits_spec):
+    even = {"name": "even", "positives": ["0", "2", "4", "6", "8"]}
+    trained = {"embedder": EMBEDDER, "presumed_negatives": 100, "epochs": 2}
+    spec = digits_spec(
+        dataset={"name": "digits", "params": {"pool_size": 400, "concept": even}},
+        classifier={"name": "embedding_mlp", "params": trained},
+    )
+    record, _ = execute(spec, out=tmp_path)
+    counts = [
+        (row["presumed_negatives"], row["presumed_negatives_positive"]) for row in record["rounds"]
+    ]
+    assert all(n == 100 for n, _ in counts)
+    share = sum(p for _, p in counts) / 300  # half the digits are even
+    assert 0.35 < share < 0.65
 
 
 def test_a_cropping_detector_is_refused_before_anything_runs():

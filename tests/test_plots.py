@@ -176,7 +176,11 @@ def test_a_suites_curves_draw_a_summary_metric_against_a_parameter(tmp_path):
     from hitlbench.plots import _curve_figures
 
     runs = [
-        {"suite": {"method": m}, "spec": {"seed": s}, "summary": {"final_accuracy": acc + s / 100}}
+        {
+            "suite": {"method": m, "setting": {}},
+            "spec": {"seed": s},
+            "summary": {"final_accuracy": acc + s / 100},
+        }
         for m, acc in (("perfect", 0.8), ("noisy 0.1", 0.7), ("noisy 0.3", 0.5))
         for s in range(3)
     ]

@@ -25,7 +25,8 @@ class Classifier(Component, ABC):
     # The parameters that decide whether training converges; a run that diverges names them.
     tuning: ClassVar[tuple[str, ...]] = ()
     # True: it answers from features of whole images (cached embeddings), so a detector that
-    # crops would be ignored; such a combination is refused.
+    # crops would be ignored (such a combination is refused), and a sampler scoring the pool
+    # passes `images=None` rather than cropping every item.
     whole_images_only: ClassVar[bool] = False
 
     def check_classes(  # noqa: B027 - optional hook
@@ -45,8 +46,8 @@ class Classifier(Component, ABC):
 
     @abstractmethod
     def predict_proba(self, images: np.ndarray, *, items: np.ndarray) -> np.ndarray:
-        """float32 [N, n_classes] for `images` (float32 [N, C, H, W] in [0, 1]) whose dataset
-        indices are `items` (int64 [N]): rows summing to 1, or all zero for an item it cannot
+        """float32 [N, n_classes] for `images` (float32 [N, C, H, W] in [0, 1]; None for a
+        `whole_images_only` classifier) whose dataset indices are `items` (int64 [N]): rows summing to 1, or all zero for an item it cannot
         answer (a zero-shot labeler's unparseable reply); never NaN."""
 
     @property

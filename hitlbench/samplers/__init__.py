@@ -2,6 +2,7 @@
 
 from . import (  # noqa: F401
     entropy,
+    expansion,
     kernel_herding,
     least_confidence,
     margin,

@@ -13,6 +13,7 @@ from ..types import DivergedError, PoolView
 
 if TYPE_CHECKING:
     from ..classifiers.base import Classifier
+    from ..data.base import ImageData
 
 
 class Sampler(Component, ABC):
@@ -24,6 +25,12 @@ class Sampler(Component, ABC):
     def select(
         self, pool: PoolView, k: int, *, model: Classifier | None, rng: np.random.Generator
     ) -> np.ndarray: ...
+
+    def prepare(self, data: ImageData, *, progress: bool) -> str | None:
+        """Called once before the loop with the whole collection (pool positions index
+        `PoolView.indices`, which are rows of `data`), for a sampler that precomputes per-item
+        scores (`expansion`: its embeddings and queries); returns a line for the user or None."""
+        return None
 
 
 samplers: Registry[Sampler] = Registry("sampler", Sampler, group="hitlbench.samplers")
@@ -56,16 +63,30 @@ class ScoreSampler(Sampler):
         """[N] float, higher means more worth labeling next; `proba` is [N, C] with C >= 2, rows
         summing to 1 (a class the labeled set has not yet seen may have probability 0)."""
 
+    def prepare(self, data, *, progress):
+        """The cold-start sampler's preparation (it picks until the model is ready)."""
+        return self._cold.prepare(data, progress=progress)
+
     def select(self, pool, k, *, model, rng):
         if model is None or not model.ready:
             return self._cold.select(pool, k, model=None, rng=rng)
-        proba = np.asarray(
-            model.predict_proba(pool.crops(np.arange(len(pool))), items=pool.indices)
-        )
+        rows_only = getattr(model, "whole_images_only", False)  # reads cached rows, not crops
+        images = None if rows_only else pool.crops(np.arange(len(pool)))
+        proba = model.predict_proba(images, items=pool.indices)
+        return self.rank(np.asarray(proba), k, rng=rng)
+
+    def rank(self, proba: np.ndarray, k: int, *, rng: np.random.Generator) -> np.ndarray:
+        """The k positions `select` takes given the model's probabilities `proba` [N, C]:
+        int64 [min(k, N)], unanswered rows first (random order), then the highest scores, ties
+        at random (one `rng.random(N)` draw). Raises `DivergedError` for a score that is not
+        finite, ValueError for k < 0."""
         # an item the model cannot answer (an all-zero row) ranks first: it needs the person
         answered = proba.any(axis=1)
-        scores = np.zeros(len(proba), np.float64)
-        scores[answered] = self.scores(proba[answered])
+        if answered.all():  # the usual case: no copy of the probabilities
+            scores = np.asarray(self.scores(proba), np.float64)
+        else:
+            scores = np.zeros(len(proba), np.float64)
+            scores[answered] = self.scores(proba[answered])
         bad = ~np.isfinite(scores)
         if bad.any():
             raise DivergedError(
@@ -74,4 +95,39 @@ class ScoreSampler(Sampler):
                 "to rank them"
             )
         tie_break = rng.random(len(scores))
-        return np.lexsort((tie_break, -scores, answered))[:k]
+        return lexsort_top_k((tie_break, -scores, answered), k)
+
+
+def lexsort_top_k(keys: tuple[np.ndarray, ...], k: int) -> np.ndarray:
+    """`np.lexsort(keys)[:k]` (the last key sorts first, equal keys keep position order),
+    computed without sorting everything: each key, from the primary on, keeps the items that are
+    at least as good as the k-th (`np.partition`), and only the survivors are lexsorted.
+
+    `keys` are 1-D arrays of one length N (bool, int or float without NaN). Returns int64
+    positions [min(k, N)]. Raises ValueError for k < 0.
+    """
+    if k < 0:
+        raise ValueError(f"k must be >= 0, got {k}")
+    n = len(keys[0])
+    if k >= n:
+        return np.lexsort(keys)
+    taken = []  # positions surely among the first k: better than the k-th on a key, tied before
+    tied = None  # positions tied with the k-th on every key so far; None: all (none split yet)
+    need = k  # how many of the tied positions the first k still hold
+    for key in reversed(keys):
+        if not need:
+            break
+        values = key if tied is None else key[tied]
+        kth = np.partition(values, need - 1)[need - 1]
+        same = values == kth
+        if same.all():  # this key splits none off
+            continue
+        better, same = np.flatnonzero(values < kth), np.flatnonzero(same)
+        if tied is not None:
+            better, same = tied[better], tied[same]
+        taken.append(better)
+        need -= len(better)
+        tied = same
+    taken.append(np.arange(need) if tied is None else tied[:need])  # position order decides
+    chosen = np.sort(np.concatenate(taken))
+    return chosen[np.lexsort(tuple(key[chosen] for key in keys))]

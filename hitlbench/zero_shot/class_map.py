@@ -43,10 +43,11 @@ def _phrase_synsets(phrase: str) -> list:
         except Exception as exc:  # nltk raises WordNetError or ValueError
             raise HitlbenchError(f"{phrase!r} is not a WordNet 3.0 noun synset") from exc
     for alternative in re.split(r"[/,]", phrase):
-        term = re.sub(r"[\s-]+", "_", alternative.strip().lower())
-        found = wn.synsets(term, pos="n") if term else []
-        if found:
-            return found[:1]
+        spaced = re.sub(r"\s+", "_", alternative.strip().lower())
+        for term in dict.fromkeys([spaced, spaced.replace("-", "_")]):  # "t-shirt", "x_ray"
+            found = wn.synsets(term, pos="n") if term else []
+            if found:
+                return found[:1]
     return []
 
 

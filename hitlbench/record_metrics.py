@@ -1,0 +1,63 @@
+"""Metrics a leaderboard reads from a record's rounds rather than from its summary.
+
+Names (a suite's `leaderboard.metrics`, contrasts and curves take them like summary keys):
+
+- `round.K.M`: holdout metric M after round K (0 = the first model), e.g. `round.1.auc_pr`.
+- `wait_s_total`: seconds the person waited for the machine, measured: each round's selection
+  and training (`time_s.select` + `time_s.fit`), summed. Wall-clock, so it varies from machine
+  to machine, unlike the deterministic `effort_s_total`.
+- `expert_s_total`: `effort_s_total` + `wait_s_total`, the person's whole time.
+- `at_expert_s.T.M`: holdout metric M of the last round finished within T seconds of the
+  person's time (effort plus measured waits; None when the first round is not); with
+  `at_expert_s.T.wait.W.M` each round's wait is W seconds instead of the measured one (e.g.
+  Stretcu et al. 2023's Table 1: 58.6 s of selection plus 23.1 s of training over 10M images).
+- `presumed_positive_share`: of all presumed negatives trained on (`embedding_mlp`), the share
+  that were in fact positives; None where there were none.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+ROUND = re.compile(r"round\.(\d+)\.(\w+)")
+AT_EXPERT = re.compile(r"at_expert_s\.(\d+(?:\.\d+)?)(?:\.wait\.(\d+(?:\.\d+)?))?\.(\w+)")
+DERIVED = ("wait_s_total", "expert_s_total", "presumed_positive_share")
+
+
+def is_derived(metric: str) -> bool:
+    """Whether `metric` is one of this module's names rather than a summary key."""
+    return metric in DERIVED or bool(ROUND.fullmatch(metric) or AT_EXPERT.fullmatch(metric))
+
+
+def round_waits(rounds: list[Mapping[str, Any]]) -> np.ndarray:
+    """Seconds waited per round: the measured selection plus training."""
+    return np.array([r["time_s"].get("select", 0.0) + r["time_s"].get("fit", 0.0) for r in rounds])
+
+
+def derived_value(record: Mapping[str, Any], metric: str, missing: Any) -> Any:
+    """The value of a derived `metric` (see the module docstring) in `record`; `missing` when
+    the record does not have it (fewer rounds, no such holdout metric)."""
+    rounds = record["rounds"]
+    if found := ROUND.fullmatch(metric):
+        k, name = int(found[1]), found[2]
+        return rounds[k]["metrics"].get(name, missing) if k < len(rounds) else missing
+    if metric == "wait_s_total":
+        return round(float(round_waits(rounds).sum()), 4)
+    if metric == "expert_s_total":
+        return round(record["summary"]["effort_s_total"] + float(round_waits(rounds).sum()), 4)
+    if metric == "presumed_positive_share":
+        presumed = sum(r.get("presumed_negatives", 0) for r in rounds)
+        positive = sum(r.get("presumed_negatives_positive", 0) for r in rounds)
+        return round(positive / presumed, 6) if presumed else None
+    found = AT_EXPERT.fullmatch(metric)
+    budget, name = float(found[1]), found[3]
+    waits = round_waits(rounds) if found[2] is None else np.full(len(rounds), float(found[2]))
+    spent = np.array([r["effort_s_cum"] for r in rounds]) + np.cumsum(waits)
+    within = np.flatnonzero(spent <= budget)
+    if not len(within):
+        return None
+    return rounds[int(within[-1])]["metrics"].get(name, missing)
