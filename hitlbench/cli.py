@@ -298,13 +298,14 @@ def cmd_plot(args: argparse.Namespace) -> int:
         )
         sweep, curves = suite.leaderboard.get("cost_sweep"), suite.leaderboard.get("curves")
         per_round = suite.leaderboard.get("round_figures")
+        standard = suite.leaderboard.get("standard_figures", True)
         out = Path(args.out or Path("leaderboards") / "figures" / suite.name)
     elif args.records:
         raise HitlbenchError("--records goes with a suite name, not with record files or folders")
     else:
         sources, title, baseline = [Path(t) for t in targets], args.title or "hitlbench", None
         out = Path(args.out or "figures")
-        sweep, curves, per_round = None, None, None
+        sweep, curves, per_round, standard = None, None, None, True
     records = load_records(sources)
     if not records:
         raise HitlbenchError(f"no records found in {', '.join(map(str, sources))}")
@@ -316,6 +317,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
         cost_sweep=sweep,
         curves=curves,
         per_round=per_round,
+        standard=standard,
     )
     for path in drawn:
         print(path)

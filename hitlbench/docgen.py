@@ -37,7 +37,7 @@ WHAT = {
     "oracle": "the simulated person",
     "feedback": "what the person tells the model",
     "labeler": "the zero_shot classifier's backend: labels with no training on the task",
-    "embedder": "the embedding_mlp classifier's frozen feature network, cached per dataset",
+    "embedder": "the frozen feature network of embedding_mlp (and of the expansion sampler), cached per dataset",
 }
 
 

@@ -37,6 +37,7 @@ from .records import (
     number,
     setting_key,
     setting_of,
+    setting_text,
     summary_value,
 )
 from .results import write_text_atomic
@@ -259,7 +260,11 @@ def _setting_tables(
     lines = []
     for key, runs in sorted(_group(records, setting_key).items()):
         setting = json.loads(key)
-        title = ", ".join(f"{k}={v}" for k, v in sorted(setting.items())) or "all runs"
+        title = ", ".join(
+            setting_text({k: v}) if isinstance(v, Mapping) else f"{k}={v}"
+            for k, v in sorted(setting.items())
+        )  # a mapping value as its leaves: "concept=shirt"
+        title = title or "all runs"
         published = _quoted_columns(quoted, setting, metrics)
         columns: list[Column | Quoted] = []
         for m in metrics:

@@ -265,19 +265,22 @@ def plot(
     cost_sweep: Mapping[str, Sequence[float]] | None = None,
     curves: Mapping[str, Mapping[str, Any]] | None = None,
     per_round: Mapping[str, Mapping[str, Any]] | None = None,
+    standard: bool = True,
 ) -> list[Path]:
     """Draw every figure of FIGURES as PNG and SVG into `out_dir`, those of METRIC_FIGURES and
     the Grad-CAM examples where the records have them (`baseline` first), total effort against
     each unsourced unit cost the runs spent (range: `cost_sweep` {action: [low, high]}), and
     the suite's `curves` of a summary metric against a parameter (per setting) and its
-    `round_figures` (`hitlbench.round_figures`, as `per_round`), and effort per item against
+    `round_figures` (`hitlbench.round_figures`, as `per_round`; with `standard` False only
+    these and the suite's curves, not FIGURES), and effort per item against
     the pre-labels' accuracy where a model pre-labeled from the first item; returns the paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []
     with matplotlib.rc_context(RC):
         colors = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
-        figures = {name: _figure(name, records, title, colors) for name in FIGURES}
+        names = FIGURES if standard else {}  # a suite of many methods draws its own instead
+        figures = {name: _figure(name, records, title, colors) for name in names}
         for name, (metric, _) in METRIC_FIGURES.items():
             if _has_metric(records, metric):
                 figures[name] = _figure(name, records, title, colors)
@@ -287,7 +290,7 @@ def plot(
         figures.update(round_figures(records, per_round or {}, title, colors))
         if has_cam_examples(records):
             figures[EXAMPLES_FIGURE] = cam_figure(records, title, baseline)
-        if has_labeler_runs(records):
+        if standard and has_labeler_runs(records):
             figures[LABELER_FIGURE] = labeler_figure(records, title, colors)
         for name, fig in figures.items():
             for fmt, options in SAVE.items():

@@ -19,7 +19,7 @@ from .types import HitlbenchError
 
 CEILING = "ceiling"
 PLAIN_METHOD_KINDS = ("sampler", "detector", "classifier", "oracle", "feedback")
-HIGHER_IS_BETTER = ("accuracy", "f1", "iou", "dice", "auc")
+HIGHER_IS_BETTER = ("accuracy", "f1", "iou", "dice", "auc", "auroc")
 LOWER_IS_BETTER = ("correction", "effort", "zero_map", "error", "wait_s", "expert_s_total")
 # Explanations should avoid the decoy: less Grad-CAM on the spurious region is better.
 LOWER_FIRST = ("spurious", "fallback")
