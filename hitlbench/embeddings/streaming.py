@@ -1,7 +1,7 @@
 """A network's class probabilities over cached embeddings, one chunk of rows at a time.
 
 Embeddings are stored as float16 memmaps (`hitlbench.embeddings.cache`), and 10 million of them
-(5 GB as float16, 10 GB as float32) are too many to gather into memory at once. Each chunk's rows
+(10 GB as float16 at 512 dimensions, 20 GB as float32) are too many to gather at once. Each chunk's rows
 are read (a slice of the memmap where the items run contiguously, a gather otherwise), upcast
 into one float32 buffer that every chunk reuses, and passed through the network: float16 matrix
 products fall back to slow scalar code on CPUs without native half-precision arithmetic, and a
@@ -16,9 +16,11 @@ import numpy as np
 import torch
 from torch import nn
 
-# Rows per chunk: on 2 CPU cores the round of `benchmarks/test_perf_agile_round.py` (a 3 x 128
-# MLP over 10M x 512) is fastest from here up; the float32 buffer takes 128 MiB at 512 dimensions.
-CHUNK_ROWS = 65_536
+# Rows per chunk, by measurement (`benchmarks/test_perf_agile_round.py`, a 3 x 128 MLP over
+# 10M x 512 on 2 cores): 2,048 to 8,192 rows keep a chunk and its activations in the CPU's
+# caches (8 MiB as float32 at 512 dimensions) and run the round in about 12 s; 65,536 and more
+# fall out of them and take about 19 s.
+CHUNK_ROWS = 4_096
 
 
 def _tensor(rows: np.ndarray) -> torch.Tensor:
