@@ -24,7 +24,14 @@ from .effort import UNSOURCED
 from .labeler_figure import NAME as LABELER_FIGURE
 from .labeler_figure import has_labeler_runs, labeler_figure
 from .plots_common import MARKERS, Curve, draw_line, interpolated
-from .records import CEILING, method_of, setting_of, setting_text, summary_value
+from .records import (
+    CEILING,
+    by_setting_and_method,
+    method_of,
+    setting_of,
+    setting_text,
+    summary_value,
+)
 from .results import canonical_json
 from .round_figures import round_figures, slug
 
@@ -224,13 +231,11 @@ def _curve_figures(
     each metric a figure of its mean over seeds (95 % band) against x, a line per group of
     methods (e.g. final accuracy against an annotator's error rate); one figure per setting
     where the records hold several (named `name`_`metric`_`setting slug`)."""
-    by_setting: dict[str, dict[str, list[Record]]] = defaultdict(lambda: defaultdict(list))
-    for r in records:
-        by_setting[setting_text(setting_of(r))][method_of(r)].append(r)
+    by_setting = by_setting_and_method(records)
     figures = {}
     for name, spec in curves.items():
         for metric in spec["metrics"]:
-            for where, by_method in sorted(by_setting.items()):
+            for where, by_method in by_setting.items():
                 fig = Figure(figsize=(7, 4.5), layout="constrained")
                 ax = fig.add_subplot()
                 for k, (line, points) in enumerate(spec["lines"].items()):

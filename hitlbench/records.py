@@ -109,6 +109,17 @@ def _value_text(value: Any) -> str:
     )
 
 
+def by_setting_and_method(
+    records: Iterable[Mapping[str, Any]],
+) -> dict[str, dict[str, list[Mapping[str, Any]]]]:
+    """{setting text (`setting_text`): {method: its records}}, settings in sorted order, for
+    figures drawn one per setting."""
+    grouped: dict[str, dict[str, list]] = {}
+    for r in records:
+        grouped.setdefault(setting_text(setting_of(r)), {}).setdefault(method_of(r), []).append(r)
+    return dict(sorted(grouped.items()))
+
+
 def setting_key(record: Mapping[str, Any]) -> str:
     return canonical_json(setting_of(record))
 

@@ -17,7 +17,6 @@ horizontal dashed line at its mean.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -26,7 +25,7 @@ from matplotlib.figure import Figure
 
 from .plots_common import MARKERS, Curve, draw_line, interpolated
 from .record_metrics import round_waits
-from .records import method_of, setting_key, setting_of, setting_text
+from .records import by_setting_and_method
 
 Record = Mapping[str, Any]
 X_LABELS = {"n_labeled": "items rated", "expert_s": "the person's time (s): ratings + waits"}
@@ -63,18 +62,14 @@ def round_figures(
     """{`name`, or `name`_`setting slug` where the records hold several settings: figure} for
     each of a suite's `round_figures` (module docstring); a method without records is left out.
     Raises KeyError for a spec without `metric` or `methods`."""
-    by_setting: dict[str, dict[str, list[Record]]] = defaultdict(lambda: defaultdict(list))
-    texts = {}
-    for r in records:
-        by_setting[setting_key(r)][method_of(r)].append(r)
-        texts[setting_key(r)] = setting_text(setting_of(r))
+    by_setting = by_setting_and_method(records)
     figures = {}
     for name, spec in specs.items():
-        for key in sorted(by_setting):
+        for text, by_method in by_setting.items():
             fig = Figure(figsize=(7, 4.5), layout="constrained")
             ax = fig.add_subplot()
             for k, method in enumerate(spec["methods"]):
-                runs = by_setting[key].get(method)
+                runs = by_method.get(method)
                 if not runs:
                     continue
                 color, marker = colors[k % len(colors)], MARKERS[k % len(MARKERS)]
@@ -83,7 +78,7 @@ def round_figures(
                     ax.axhline(np.mean(values[0]), color=color, linestyle="--", label=method)
                 elif len(x):
                     draw_line(ax, (x, values), method, color, marker)
-            where = f" · {texts[key]}" if len(by_setting) > 1 else ""
+            where = f" · {text}" if len(by_setting) > 1 else ""
             ax.set(
                 xlabel=X_LABELS[spec.get("x", "n_labeled")]
                 + (f", {spec['wait']} s wait per round" if spec.get("wait") is not None else ""),
@@ -93,5 +88,5 @@ def round_figures(
             ax.grid(alpha=0.3)
             if ax.get_legend_handles_labels()[0]:
                 ax.legend(fontsize="small")
-            figures[f"{name}_{slug(texts[key])}" if where else name] = fig
+            figures[f"{name}_{slug(text)}" if where else name] = fig
     return figures
