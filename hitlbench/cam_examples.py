@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .classifiers.base import Classifier
+from .explain import CamSpec
 
 N_EXAMPLES = 4
 
@@ -24,11 +25,16 @@ def _as_bytes(images: np.ndarray) -> list:
 
 
 def cam_examples(
-    classifier: Classifier, crops: np.ndarray, labels: np.ndarray, items: np.ndarray
+    classifier: Classifier,
+    crops: np.ndarray,
+    labels: np.ndarray,
+    items: np.ndarray,
+    cam: CamSpec | None = None,
 ) -> dict | None:
-    """The crops (first channel), their labels and the Grad-CAM of the predicted class, or None
-    for a classifier without a Grad-CAM layer."""
-    maps = classifier.explain(crops)
+    """The crops (first channel), their labels and the Grad-CAM (`cam`: the run's
+    `evaluation_cam`; its positive part is drawn) of the predicted class, or None for a
+    classifier without a Grad-CAM layer."""
+    maps = classifier.explain(crops, cam=cam)
     if maps is None:
         return None
     return {

@@ -13,8 +13,11 @@ import numpy as np
 from .classifiers.base import Classifier, answered_argmax
 from .crops import crop_resize
 from .data.base import ImageData
+from .explain import CamSpec
 from .metrics import accuracy, binary_metrics, box_metrics, explanation_metrics, macro_f1
 from .types import DivergedError, HitlbenchError
+
+EVALUATION_CAM = CamSpec()  # Grad-CAM as the records before `evaluation_cam` scored it
 
 
 def crop_masks(masks: np.ndarray, boxes: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -67,12 +70,15 @@ def holdout_metrics(
     fallback: np.ndarray,
     size: tuple[int, int],
     round_index: int,
+    cam: CamSpec = EVALUATION_CAM,
 ) -> tuple[dict[str, float], np.ndarray]:
     """(metrics, predicted labels) on the holdout cropped with predicted boxes, always scored
     on its true labels: accuracy and macro-F1 (an item the classifier cannot answer counts as
     wrong, predicted `NO_ANSWER`); on two classes AUC-PR, AUROC and F1 at 0.5 of class 1
     (`metrics.binary_metrics`); where the data offers them, accuracy on the same
-    items without their decoy, how well Grad-CAM matches each mask, and the boxes' IoU."""
+    items without their decoy, how well the classifier's maps (`cam`: the suite's
+    `evaluation_cam`, the same for every method) of the predicted class and, suffixed `_true`,
+    of the true class match each mask (`metrics.explanation_metrics`), and the boxes' IoU."""
     truth = data.labels[holdout]
     crops = crop_resize(images, boxes, size)
     n_classes = len(data.class_names)
@@ -87,9 +93,13 @@ def holdout_metrics(
             truth,
             answered_argmax(checked_proba(classifier, clean, holdout, n_classes, round_index)),
         )
-    if data.masks and (maps := classifier.explain(crops)) is not None:
+    if data.masks:
         masks = {name: crop_masks(m[holdout], boxes, size) for name, m in data.masks.items()}
-        metrics.update(explanation_metrics(maps, masks))
+        for suffix, target in (("", None), ("_true", truth)):
+            maps = classifier.explain(crops, target=target, cam=cam, masks=masks)
+            if maps is None:  # the classifier has no Grad-CAM
+                break
+            metrics.update(explanation_metrics(maps, masks, norm=cam.norm, suffix=suffix))
     if data.boxes is not None:
         metrics.update(box_metrics(boxes, fallback, data.boxes[holdout], images))
     return metrics, predicted

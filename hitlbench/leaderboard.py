@@ -29,8 +29,10 @@ from .comparisons import (
 from .records import (
     CEILING,
     MISSING,
+    REFERENCE_MAP_ROWS,
     LeaderboardError,
     direction,
+    is_explanation_metric,
     load_records,
     lookup,
     method_of,
@@ -199,6 +201,14 @@ def _label_everything_cell(column: Column) -> str:
     return DASH
 
 
+def _reference_map_cell(column: Column, name: str) -> str:
+    """A fixed map's explanation metrics; its other metrics mean nothing (it answers no item)."""
+    runs = column.runs.get(name, [])
+    if not runs or not is_explanation_metric(column.metric):
+        return DASH
+    return _format(_stat(runs, column.metric), column.metric)
+
+
 def _table(columns: Sequence[Column | Quoted], methods: Sequence[str], counts: bool) -> list[str]:
     """Method rows, then the reference rows, as github markdown lines."""
 
@@ -215,6 +225,10 @@ def _table(columns: Sequence[Column | Quoted], methods: Sequence[str], counts: b
     references = [
         [LABEL_EVERYTHING, *(reference(c, _label_everything_cell) for c in columns)],
         [CEILING, *(reference(c, _ceiling_cell) for c in columns)],
+    ]
+    references += [
+        [name, *(reference(c, lambda c, n=name: _reference_map_cell(c, n)) for c in columns)]
+        for name in REFERENCE_MAP_ROWS
     ]
     rows += [row for row in references if set(row[1:]) - {DASH, NOT_RUN}]  # drop empty rows
     headers = ["method", *(c.header for c in columns)]
@@ -510,19 +524,20 @@ def render(
     groups = _by_method(records)
     _refuse_duplicates(groups)
     found = sorted(groups)
-    if baseline == CEILING:
-        raise LeaderboardError("the ceiling is a reference row; name a method as the baseline")
+    if baseline in (CEILING, *REFERENCE_MAP_ROWS):
+        raise LeaderboardError(f"{baseline!r} is a reference row; name a method as the baseline")
     if baseline not in groups:
         raise LeaderboardError(
             f"baseline {baseline!r} has no records; methods found: {', '.join(found) or 'none'}"
         )
     ordered = dict.fromkeys([baseline, *method_order, *found])
-    methods = [m for m in ordered if m in groups and m != CEILING]
+    references = (CEILING, *REFERENCE_MAP_ROWS)
+    methods = [m for m in ordered if m in groups and m not in references]
     lines = _header(records, suite) + _warnings(records, groups)
     lines += _setting_tables(records, methods, baseline, metrics, quoted, margins, contrasts)
     if pivot:
         lines += _pivot_table(records, methods, baseline, pivot, margins)
-    lines += _components(groups, methods + ([CEILING] if CEILING in groups else []))
+    lines += _components(groups, methods + [r for r in references if r in groups])
     lines += _failed(failed or {})
     if notes:
         lines += [notes.strip(), ""]

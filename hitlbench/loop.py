@@ -18,7 +18,15 @@ from .data.base import SplitData
 from .detectors.base import Detector, whole_image_boxes
 from .effort import as_ratings, to_seconds
 from .error_analysis import ErrorCounts
-from .evaluation import checked_proba, crop_masks, diverged, holdout_metrics, label_quality
+from .evaluation import (
+    EVALUATION_CAM,
+    checked_proba,
+    crop_masks,
+    diverged,
+    holdout_metrics,
+    label_quality,
+)
+from .explain import CamSpec
 from .feedback.base import Feedback
 from .oracles.base import Oracle
 from .samplers.base import Sampler
@@ -53,6 +61,7 @@ class LoopSettings:
     batch_size: int | None  # None: everything in one round
     rounds: int | None  # None: until the pool is exhausted
     effort_seconds: Mapping[str, float]
+    cam: CamSpec = EVALUATION_CAM  # the maps explanation metrics score (`evaluation_cam`)
 
 
 @dataclass(frozen=True)
@@ -249,7 +258,15 @@ def run_loop(
         with _timed(times, "evaluate"):
             images, boxes, fallback = detect(split.holdout)
             metrics, predicted = holdout_metrics(
-                parts.classifier, data, split.holdout, images, boxes, fallback, size, round_index
+                parts.classifier,
+                data,
+                split.holdout,
+                images,
+                boxes,
+                fallback,
+                size,
+                round_index,
+                cam=settings.cam,
             )
             errors.set_holdout(data.labels[split.holdout], predicted)
             shown = None
@@ -259,6 +276,7 @@ def run_loop(
                     crop_resize(images[examples], boxes[examples], size),
                     data.labels[split.holdout[examples]],
                     split.holdout[examples],
+                    cam=settings.cam,
                 )
         effort = Effort(review.effort).as_dict()
         if task.concept is not None:  # a concept task: every answer is one yes/no rating

@@ -88,31 +88,59 @@ def box_metrics(
     }
 
 
-CAM_THRESHOLD = 0.5  # of the per-image max: the explanation's region for dice
+CAM_THRESHOLDS = {"": 0.5, "_t0.2": 0.2, "_t0": 0.0}  # of the normalised map, by name suffix
+FLAT = 1e-12  # a map whose peak (max) or range (minmax) is at most this is empty
 
 
-def explanation_metrics(maps: np.ndarray, masks: dict[str, np.ndarray]) -> dict[str, float]:
-    """Dice of the thresholded Grad-CAM with each mask, the map's mass inside each mask, and the
-    share of all-zero maps (Hagos et al. 2024's dice; the mass share needs no threshold).
+def explanation_metrics(
+    maps: np.ndarray, masks: dict[str, np.ndarray], *, norm: str = "max", suffix: str = ""
+) -> dict[str, float]:
+    """How saliency maps [N, H, W] (not normalised) agree with bool masks [N, H, W] by name:
+    Hagos et al. 2024's dice, with its threshold and normalisation made explicit.
 
-    Maps are normalised by their maximum and thresholded at CAM_THRESHOLD; an all-zero map has an
-    empty region and no mass, so it scores 0 on every mask.
+    Each map is normalised per image (`explain.normalize`: "max" for non-negative maps, "minmax"
+    for signed ones), then for each mask:
+    - `dice_<mask>`: dice of the region >= 0.5 of the normalised map (the Table 1 column);
+      `dice_<mask>_t0.2` at >= 0.2; `dice_<mask>_t0` of the region > 0 (any positive);
+    - `soft_dice_<mask>`: 2·Σ(m·M) / (Σm + ΣM) with m the normalised map;
+    - `cam_share_<mask>`: the share of the map's positive mass inside the mask (no threshold);
+    - `mask_share_<mask>`: the mask's share of the image (what a whole-image map's dice,
+      2s / (1 + s), is made of).
+    `zero_map_rate`: the share of empty maps (a peak, or for minmax a range, of at most `FLAT`:
+    all zero, or constant), which score 0 on every mask. Every key ends in `suffix` (e.g. "_true" for the
+    maps of the true class). Raises `ValueError` for a norm other than max or minmax.
     """
+    if norm not in ("max", "minmax"):
+        raise ValueError(f"dice needs maps in [0, 1]: norm max or minmax, got {norm!r}")
     maps = np.asarray(maps, np.float64)
-    peak = maps.reshape(len(maps), -1).max(axis=1)
-    zero = peak <= 1e-12
-    region = maps >= CAM_THRESHOLD * np.where(zero, np.inf, peak)[:, None, None]
-    mass = maps.clip(min=0).reshape(len(maps), -1).sum(axis=1)
-    out = {"zero_map_rate": float(zero.mean())}
+    n = len(maps)
+    flat = maps.reshape(n, -1)
+    low = flat.min(axis=1, initial=np.inf) if norm == "minmax" else np.zeros(n)
+    span = flat.max(axis=1, initial=-np.inf) - low
+    zero = ~(span > FLAT)  # all zero (max) or constant (minmax): no region, no mass
+    scale = np.where(zero, 0.0, 1.0 / np.where(zero, 1.0, span))
+    scaled = ((maps - low[:, None, None]) * scale[:, None, None]).clip(0.0, 1.0)
+    mass = maps.clip(min=0).reshape(n, -1).sum(axis=1)
+    out = {f"zero_map_rate{suffix}": float(zero.mean())}
     for name, mask in masks.items():
         mask = np.asarray(mask, bool)
-        both = (region & mask).reshape(len(maps), -1).sum(axis=1)
-        sizes = region.reshape(len(maps), -1).sum(axis=1) + mask.reshape(len(maps), -1).sum(axis=1)
-        out[f"dice_{name}"] = float(
-            np.mean(np.divide(2.0 * both, sizes, out=np.zeros(len(maps)), where=sizes > 0))
+        area = mask.reshape(n, -1).sum(axis=1)
+        for tag, threshold in CAM_THRESHOLDS.items():
+            region = scaled > 0 if threshold == 0 else scaled >= threshold
+            region &= ~zero[:, None, None]
+            out[f"dice_{name}{tag}{suffix}"] = _dice(region.astype(np.float64), mask, area)
+        out[f"soft_dice_{name}{suffix}"] = _dice(scaled, mask, area)
+        inside = (maps.clip(min=0) * mask).reshape(n, -1).sum(axis=1)
+        out[f"cam_share_{name}{suffix}"] = float(
+            np.mean(np.divide(inside, mass, out=np.zeros(n), where=mass > 0))
         )
-        inside = (maps.clip(min=0) * mask).reshape(len(maps), -1).sum(axis=1)
-        out[f"cam_share_{name}"] = float(
-            np.mean(np.divide(inside, mass, out=np.zeros(len(maps)), where=mass > 0))
-        )
+        out[f"mask_share_{name}"] = float(area.mean() / mask[0].size) if n else float("nan")
     return out
+
+
+def _dice(soft: np.ndarray, mask: np.ndarray, area: np.ndarray) -> float:
+    """Mean over images of 2·Σ(soft·mask) / (Σsoft + Σmask), 0 where both are empty."""
+    n = len(soft)
+    both = (soft * mask).reshape(n, -1).sum(axis=1)
+    sizes = soft.reshape(n, -1).sum(axis=1) + area
+    return float(np.mean(np.divide(2.0 * both, sizes, out=np.zeros(n), where=sizes > 0)))

@@ -26,6 +26,7 @@ from .labeler_figure import has_labeler_runs, labeler_figure
 from .plots_common import MARKERS, Curve, draw_line, interpolated
 from .records import (
     CEILING,
+    REFERENCE_MAP_ROWS,
     by_setting_and_method,
     method_of,
     setting_of,
@@ -279,6 +280,7 @@ def plot(
     `round_figures` (`hitlbench.round_figures`, as `per_round`; with `standard` False only
     these and the suite's curves, not FIGURES), and effort per item against
     the pre-labels' accuracy where a model pre-labeled from the first item; returns the paths."""
+    records = [r for r in records if method_of(r) not in REFERENCE_MAP_ROWS]  # not drawn
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []

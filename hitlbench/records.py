@@ -18,12 +18,22 @@ from .results import canonical_json
 from .types import HitlbenchError
 
 CEILING = "ceiling"
+# Reference rows whose "explainer" is a fixed map (`classifiers.reference_map`): they show the
+# explanation metrics only, are compared with nothing and are not drawn.
+REFERENCE_MAP_ROWS = ("whole-image map", "central square", "object mask")
+EXPLANATION_METRICS = ("dice", "cam_share", "mask_share", "zero_map_rate")
 PLAIN_METHOD_KINDS = ("sampler", "detector", "classifier", "oracle", "feedback")
 HIGHER_IS_BETTER = ("accuracy", "f1", "iou", "dice", "auc", "auroc")
 LOWER_IS_BETTER = ("correction", "effort", "zero_map", "error", "wait_s", "expert_s_total")
 # Explanations should avoid the decoy: less Grad-CAM on the spurious region is better.
 LOWER_FIRST = ("spurious", "fallback")
 MISSING = object()
+
+
+def is_explanation_metric(metric: str) -> bool:
+    """Whether a (dotted) metric scores a saliency map against a mask (`explanation_metrics`)."""
+    leaf = metric.rsplit(".", 1)[-1]
+    return any(leaf.startswith(p) or leaf.startswith(f"soft_{p}") for p in EXPLANATION_METRICS)
 
 
 class LeaderboardError(HitlbenchError, ValueError):

@@ -13,6 +13,7 @@ import torch
 
 from .data.base import SplitData
 from .data.splits import stratified_take
+from .explain import CamSpec
 from .loop import Components, LoopRngs, LoopSettings, run_loop
 from .metrics import aulc_effort, effort_to_reach
 from .oracles.base import Oracle
@@ -185,7 +186,12 @@ def execute(
     rows, errors = run_loop(
         split,
         parts,
-        LoopSettings(batch_size=batch, rounds=rounds, effort_seconds=spec["effort"]),
+        LoopSettings(
+            batch_size=batch,
+            rounds=rounds,
+            effort_seconds=spec["effort"],
+            cam=CamSpec(**spec["evaluation_cam"]),
+        ),
         LoopRngs(
             sampler=np.random.default_rng(seeds["sampler"]),
             oracle=np.random.default_rng(seeds["oracle"]),

@@ -14,6 +14,7 @@ from pydantic import Field
 
 from .classifiers.base import Classifier
 from .effort import ADDED_ACTIONS, seconds_table
+from .explain import CamSpec
 from .params import check_value
 from .registries import COMPONENT_KINDS, REGISTRIES
 from .registry import parameters_of
@@ -37,6 +38,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "effort": {},
     "effort_budget_s": None,
     "targets": [0.7, 0.8, 0.9],
+    "evaluation_cam": {"relu": True, "weights": "gradcam", "norm": "max"},
 }
 SPEC_KEYS = (*SPEC_KINDS, *DEFAULT_SETTINGS)
 _Count = Annotated[int, Field(ge=1)]
@@ -53,10 +55,14 @@ SETTING_TYPES: dict[str, tuple[Any, str]] = {
         "a finite number of seconds > 0, or null",
     ),
     "targets": (list[Annotated[float, Field(gt=0, le=1)]], "a list of accuracies in (0, 1]"),
+    "evaluation_cam": (
+        dict[str, Any],
+        "a mapping of relu (true/false), weights (gradcam/guided) and norm (max/minmax)",
+    ),
 }
 # Run settings added after records were published, with the value that reproduces the behaviour
 # from before: left out of a run's identity while they hold it (docs/concepts.md, "Run identity").
-ADDED_SETTINGS: dict[str, Any] = {}
+ADDED_SETTINGS: dict[str, Any] = {"evaluation_cam": DEFAULT_SETTINGS["evaluation_cam"]}
 ANNOTATION_TEXT = {
     Want.BOX: "true boxes",
     Want.MASK_SPURIOUS: "spurious-region masks",
@@ -72,8 +78,8 @@ def apply_override(raw: dict[str, Any], key: str, value: Any) -> None:
 
     KEY is `kind` (VALUE: a name, or {name, params}), `kind.name`, `kind.param`,
     `kind.param.name` or `kind.param.inner` for a nested component (`Component.nested`, e.g.
-    `classifier.backend.accuracy`), `effort` (a mapping), `effort.action`, or a run setting;
-    kind is one of `SPEC_KINDS`.
+    `classifier.backend.accuracy`), `effort` (a mapping), `effort.action`,
+    `evaluation_cam.field`, or a run setting; kind is one of `SPEC_KINDS`.
     """
     kind, dot, param = key.partition(".")
     if kind in SPEC_KINDS:
@@ -105,6 +111,8 @@ def apply_override(raw: dict[str, Any], key: str, value: Any) -> None:
             table.update(value)
         else:
             raise HitlbenchError(f"effort: expected a mapping of actions to seconds, got {value!r}")
+    elif kind == "evaluation_cam" and dot:
+        raw.setdefault(kind, dict(DEFAULT_SETTINGS[kind]))[param] = value
     elif not dot and key in DEFAULT_SETTINGS:
         raw[key] = copy.deepcopy(value)
     else:
@@ -202,8 +210,29 @@ def resolve_spec(raw: Mapping[str, Any]) -> dict[str, Any]:
     spec["effort"] = seconds_table(settings["effort"] or {})
     spec["effort_budget_s"] = settings["effort_budget_s"]
     spec["targets"] = sorted(float(t) for t in settings["targets"])
+    spec["evaluation_cam"] = _evaluation_cam(settings["evaluation_cam"])
     check_compatible(spec)
     return spec
+
+
+def _evaluation_cam(given: Mapping[str, Any]) -> dict[str, Any]:
+    """The Grad-CAM that explanation metrics score, checked: {relu, weights, norm}, with
+    `norm` max or minmax (dice thresholds a map in [0, 1])."""
+    cam = {**DEFAULT_SETTINGS["evaluation_cam"], **given}
+    unknown = set(cam) - set(DEFAULT_SETTINGS["evaluation_cam"])
+    if unknown:
+        raise HitlbenchError(
+            f"evaluation_cam: unknown keys {sorted(unknown)}; known: relu, weights, norm"
+        )
+    if not isinstance(cam["relu"], bool) or cam["norm"] not in ("max", "minmax"):
+        raise HitlbenchError(
+            f"evaluation_cam: relu must be true or false and norm max or minmax, got {given!r}"
+        )
+    try:
+        CamSpec(**cam)
+    except ValueError as exc:
+        raise HitlbenchError(f"evaluation_cam: {exc}") from exc
+    return cam
 
 
 def instantiate(spec: Mapping[str, Any], kind: str) -> Any:

@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from . import yaml12
+from .records import CEILING, REFERENCE_MAP_ROWS
 from .spec import apply_override, resolve_spec, run_id
 from .types import HitlbenchError
 from .verdicts import MIN_SEEDS
@@ -20,7 +21,20 @@ SUITE_KEYS = {
     "name", "description", "seeds", "settings", "defaults", "grid", "methods", "baseline",
     "references", "leaderboard",
 }  # fmt: skip
-CEILING = "ceiling"
+# Reference rows of explanation metrics: a fixed map scored by the same code as Grad-CAM
+# (`classifiers.reference_map`), so a reader sees what a map that looks at nothing scores.
+REFERENCE_MAPS = dict(
+    zip(
+        REFERENCE_MAP_ROWS,
+        (
+            {"map": "whole_image"},
+            {"map": "central_square", "side": 20},
+            {"map": "object_mask"},
+        ),
+        strict=True,
+    )
+)
+REFERENCES = (CEILING, *REFERENCE_MAPS)
 DEFAULT_SEEDS = MIN_SEEDS  # a verdict needs at least this many seeds on each side
 
 
@@ -74,6 +88,9 @@ class Suite:
             if CEILING in self.references:
                 ceiling = {**self.methods[self.baseline], "batch_size": "all", "rounds": 1}
                 cells += [self._cell(CEILING, point, ceiling, seed) for seed in self.seeds]
+            for name in self.references:
+                if name in REFERENCE_MAPS:
+                    cells += [self._reference_map_cell(name, point, seed) for seed in self.seeds]
         seen: dict[str, Cell] = {}
         for cell in cells:
             if cell.run_id in seen:
@@ -85,11 +102,29 @@ class Suite:
             seen[cell.run_id] = cell
         return cells
 
-    def _cell(self, method: str, point: Mapping, overrides: Mapping, seed: int) -> Cell:
+    def _reference_map_cell(self, name: str, point: Mapping, seed: int) -> Cell:
+        """A reference map's cell: the baseline's setting with its classifier replaced by the
+        fixed map, labels only, every pool item in one round (nothing is trained)."""
+        replace = {
+            "classifier": {"name": "reference_map", "params": REFERENCE_MAPS[name]},
+            "feedback": {"name": "labels", "params": {}},
+        }
+        layer = {**self.methods[self.baseline], "batch_size": "all", "rounds": 1}
+        return self._cell(name, point, layer, seed, replace=replace)
+
+    def _cell(
+        self,
+        method: str,
+        point: Mapping,
+        overrides: Mapping,
+        seed: int,
+        replace: Mapping[str, Any] | None = None,
+    ) -> Cell:
         raw: dict[str, Any] = {}
         for layer in (self.defaults, self.settings, point, overrides, {"seed": seed}):
             for key, value in layer.items():
                 apply_override(raw, key, value)
+        raw.update(replace or {})
         try:
             spec = resolve_spec(raw)
         except HitlbenchError as exc:
@@ -140,9 +175,10 @@ def parse_suite(doc: Mapping[str, Any], default_name: str) -> Suite:
     if not isinstance(methods, Mapping) or not methods:
         raise HitlbenchError(f"suite {default_name!r}: 'methods' must name at least one method")
     methods = {str(k): _as_layer(v) for k, v in methods.items()}
-    if CEILING in methods:
+    reserved = [m for m in methods if m in REFERENCES]
+    if reserved:
         raise HitlbenchError(
-            f"suite {default_name!r}: {CEILING!r} is reserved for the reference row"
+            f"suite {default_name!r}: {reserved[0]!r} is reserved for a reference row"
         )
     baseline = str(doc.get("baseline", next(iter(methods))))
     if baseline not in methods:
@@ -150,6 +186,11 @@ def parse_suite(doc: Mapping[str, Any], default_name: str) -> Suite:
             f"suite {default_name!r}: baseline {baseline!r} is not one of {sorted(methods)}"
         )
     references = list(doc.get("references", [CEILING]))
+    unknown_refs = [r for r in references if r not in REFERENCES]
+    if unknown_refs:
+        raise HitlbenchError(
+            f"suite {default_name!r}: unknown references {unknown_refs}; known: {list(REFERENCES)}"
+        )
     suite = Suite(
         name=str(doc.get("name", default_name)),
         description=str(doc.get("description", "")).strip(),

@@ -102,3 +102,56 @@ def test_gradcam_works_under_no_grad_and_frozen_weights(net_and_batch):
     with torch.no_grad():
         maps = gradcam(net, LAYER, x, target)
     assert torch.allclose(maps, ref)
+
+
+def _two_channel_net():
+    """A 'network' whose layer `act` outputs two fixed channels and whose class-0 logit is
+    2·sum(channel 0) - sum(channel 1): dY/dA is +2 on channel 0 and -1 on channel 1."""
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.act = torch.nn.Identity()
+
+        def forward(self, x):
+            a = self.act(x)
+            y0 = 2 * a[:, 0].sum((1, 2)) - a[:, 1].sum((1, 2))
+            return torch.stack([y0, -y0], dim=1)
+
+    return Net()
+
+
+def test_variants_against_known_answers():
+    net = _two_channel_net()
+    a0 = torch.tensor([[1.0, 0.0], [0.0, 0.0]])
+    a1 = torch.tensor([[0.0, 1.0], [0.0, -1.0]])
+    x = torch.stack([a0, a1])[None]  # [1, 2, 2, 2]
+    target = torch.tensor([0])
+    # Grad-CAM: alpha = (2, -1), map = 2·a0 - a1
+    signed = gradcam(net, "act", x, target, relu=False, upsample=False)
+    assert torch.allclose(signed[0], 2 * a0 - a1)
+    assert torch.allclose(gradcam(net, "act", x, target, upsample=False)[0], (2 * a0 - a1).clamp(0))
+    # guided: only positive gradients at positive activations; channel 1's gradient is negative
+    guided = gradcam(net, "act", x, target, relu=False, weights="guided", upsample=False)
+    assert torch.allclose(guided[0], 2 * (a0 > 0).float().mean() * a0)
+    # target None: the predicted class, 0 here (logits 2 and -2)
+    predicted = gradcam(net, "act", x, None, relu=False, upsample=False)
+    assert torch.allclose(predicted, signed)
+    with pytest.raises(ValueError, match="weights"):
+        gradcam(net, "act", x, target, weights="smooth")
+
+
+def test_minmax_normalises_signed_maps_and_masks_follow_the_map():
+    from hitlbench.explain import CamSpec, mask_like
+
+    m = torch.tensor([[[-1.0, 0.0], [1.0, 3.0]], [[2.0, 2.0], [2.0, 2.0]]])
+    out = normalize(m, "minmax")
+    assert torch.allclose(out[0], torch.tensor([[0.0, 0.25], [0.5, 1.0]]))
+    assert torch.equal(out[1], torch.zeros(2, 2))  # a flat map: zeros, finite
+    mask = torch.zeros(1, 4, 4)
+    mask[0, :2, :3] = 1.0
+    small = mask_like(mask, torch.zeros(1, 2, 2))  # area shares of each 2x2 cell
+    assert torch.allclose(small[0], torch.tensor([[1.0, 0.5], [0.0, 0.0]]))
+    assert mask_like(mask, torch.zeros(1, 4, 4)) is not None
+    with pytest.raises(ValueError, match="norm"):
+        CamSpec(norm="l2")

@@ -80,3 +80,54 @@ def test_mask_fraction_picks_a_stable_spread_out_share_of_items():
     assert RRRGradCAM().mask_items(0, items).all()
     with pytest.raises(ValueError, match="mask_fraction"):
         RRRGradCAM(mask_fraction=0.0)
+
+
+def test_cover_penalises_the_object_pixels_the_map_misses_and_nothing_else():
+    cover = RRRGradCAM(region="missing", missing_form="cover", norm="max", cam_weight=1)
+    assert loss(cover, ON, CORNER) == pytest.approx(0.0, abs=1e-6)  # the object fully lit
+    assert loss(cover, OFF, CORNER) == pytest.approx(1.0)  # every object pixel missed
+    lit = ON + np.where(CORNER, 0.0, 1.0)  # the rest lit as brightly: cover does not care
+    assert loss(cover, lit, CORNER) == pytest.approx(0.0, abs=1e-6)
+    half = np.where(CORNER, 0.5, 0.0)
+    half[3, 3] = 1.0  # max 1: the object's pixels at 0.5 miss (1 - 0.5)^2 each
+    assert loss(cover, half, CORNER) == pytest.approx(0.25)
+    with pytest.raises(ValueError, match="cover needs norm"):
+        RRRGradCAM(region="missing", missing_form="cover", norm="sum")
+
+
+def test_mask_at_cam_downsamples_the_mask_to_the_map():
+    fb = RRRGradCAM(region="spurious", norm="minmax", mask_at="cam", cam_weight=1.0)
+    assert not fb.cam_upsampled and RRRGradCAM().cam_upsampled
+    mask = torch.zeros(1, 4, 4, dtype=torch.bool)
+    mask[0, :2, :2] = True  # the top-left cell of a 2x2 map
+    ex = {"spurious": mask, "has_spurious": torch.tensor([True])}
+    on = torch.tensor([[[1.0, 0.0], [0.0, 0.0]]])
+    off = torch.tensor([[[0.0, 0.0], [0.0, 1.0]]])
+    assert float(fb.loss(NET, None, None, None, ex, maps=on)) == pytest.approx(1.0)
+    assert float(fb.loss(NET, None, None, None, ex, maps=off)) == 0.0
+
+
+@pytest.mark.parametrize("target", ["true", "predicted"])
+def test_the_loss_map_follows_target_relu_and_weights(target, monkeypatch):
+    from hitlbench.classifiers import torch_image
+
+    seen = {}
+    real = torch_image.gradcam_with_logits
+
+    def spy(net, layer, x, tgt, **kw):
+        seen.update(kw, target=tgt)
+        return real(net, layer, x, tgt, **kw)
+
+    monkeypatch.setattr(torch_image, "gradcam_with_logits", spy)
+    data = tiny_data(n=12)
+    images = data.images.astype(np.float32) / 255.0
+    view = LabeledView(
+        indices=np.arange(12), labels=data.labels, images=images, val_images=images,
+        masks={"spurious": np.zeros((12, 8, 8), bool)}, has_mask={"spurious": np.ones(12, bool)},
+    )  # fmt: skip
+    clf = SmallCNN(width=4, hidden=8, max_epochs=1, min_epochs=1, val_fraction=0.0)
+    clf.bind(data.task(), device="cpu", seed=0)
+    fb = RRRGradCAM(relu=False, weights="guided", norm="minmax", mask_at="cam", target=target)
+    clf.fit(view, feedback=fb, rng=np.random.default_rng(0))
+    assert seen["relu"] is False and seen["weights"] == "guided" and seen["upsample"] is False
+    assert (seen["target"] is None) == (target == "predicted")

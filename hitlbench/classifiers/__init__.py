@@ -1,6 +1,13 @@
 """Built-in classifiers; importing this package registers them."""
 
-from . import embedding_mlp, small_cnn, timm_finetune, zero_shot  # noqa: F401
+from . import (  # noqa: F401
+    embedding_mlp,
+    keras_cnn,
+    reference_map,
+    small_cnn,
+    timm_finetune,
+    zero_shot,
+)
 from .base import Classifier, classifiers
 
 __all__ = ["Classifier", "classifiers"]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from ..component import Component
+from ..explain import CamSpec
 from ..registry import Registry
 from ..types import NO_ANSWER, FitReport, LabeledView, TaskInfo
 
@@ -69,8 +71,19 @@ class Classifier(Component, ABC):
         """The true labels by dataset index (int64), given before the loop; only a simulated
         labeler (the `zero_shot` classifier's `simulated` backend) looks at them."""
 
-    def explain(self, images: np.ndarray) -> np.ndarray | None:
-        """Grad-CAM maps [N, H, W] of the predicted class, or None without a `cam_layer`."""
+    def explain(
+        self,
+        images: np.ndarray,
+        *,
+        target: np.ndarray | None = None,
+        cam: CamSpec | None = None,
+        masks: Mapping[str, np.ndarray] | None = None,
+    ) -> np.ndarray | None:
+        """Saliency maps float32 [N, H, W] of `images` (float32 [N, C, H, W] in [0, 1]), not
+        normalised, or None without a `cam_layer`: Grad-CAM (`explain.gradcam`, with `cam`'s
+        `relu` and `weights`; default `CamSpec()`) of the class `target` (int64 [N]), or of the
+        predicted class when `target` is None. `masks` (the true masks by name, bool [N, H, W])
+        are read only by a reference explainer that draws a fixed map (`reference_map`)."""
         return None
 
 

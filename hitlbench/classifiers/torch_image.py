@@ -11,7 +11,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..explain import gradcam, gradcam_with_logits
+from ..explain import CamSpec, gradcam, gradcam_with_logits
 from ..torch_rng import seeded
 from ..types import DivergedError, FitReport, TaskInfo
 from .base import Classifier
@@ -172,7 +172,14 @@ class TorchImageClassifier(Classifier):
             if feedback.needs_cam:  # one forward pass gives the logits and a differentiable map
                 xb = self.preprocess(xb)
                 maps, logits = gradcam_with_logits(
-                    self.net, self.cam_layer, xb, y[idx], create_graph=True
+                    self.net,
+                    self.cam_layer,
+                    xb,
+                    y[idx] if feedback.cam_target == "true" else None,
+                    create_graph=True,
+                    relu=feedback.cam.relu,
+                    weights=feedback.cam.weights,
+                    upsample=feedback.cam_upsampled,
                 )
             else:
                 logits = self.forward(xb)
@@ -188,16 +195,17 @@ class TorchImageClassifier(Classifier):
             optimizer.step()
             schedule.step()
 
-    def explain(self, images):
+    def explain(self, images, *, target=None, cam=None, masks=None):
         if self.cam_layer is None:
             return None
+        cam = cam or CamSpec()
         self.net.eval()
         out = []
         for start in range(0, len(images), PREDICT_BATCH):
             xb = self.preprocess(self._tensor(images[start : start + PREDICT_BATCH]))
-            with torch.no_grad():
-                target = self.net(xb).argmax(dim=1)
-            out.append(gradcam(self.net, self.cam_layer, xb, target).detach().cpu().numpy())
+            part = None if target is None else target[start : start + PREDICT_BATCH]
+            maps = gradcam(self.net, self.cam_layer, xb, part, relu=cam.relu, weights=cam.weights)
+            out.append(maps.detach().cpu().numpy())
         return np.concatenate(out) if out else np.zeros((0, *images.shape[2:]), np.float32)
 
     def predict_proba(self, images, *, items):

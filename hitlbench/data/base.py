@@ -63,8 +63,14 @@ class SplitData:
     holdout: np.ndarray  # dataset indices
 
 
+# "holdout": a seeded stratified `holdout` share of every image; "official": the dataset's own
+# test split; "training": a seeded stratified `holdout` share of the official training images,
+# the official test images left out (to choose settings without looking at the test set).
+SPLITS = ("holdout", "official", "training")
+
+
 class Dataset(Component, ABC):
-    """A registered dataset; every one takes `split`, `holdout` and `pool_size` (DESIGN §4),
+    """A registered dataset; every one takes `split` (`SPLITS`), `holdout` and `pool_size` (DESIGN §4),
     and, given by the registry to every dataset (plugins included), `concept` and `prevalence`:
     the two-class task of one concept over its classes (a shipped name such as `footwear`, or
     {name, positives, hard_negatives, phrases, negative_phrases}), its positives subsampled to
@@ -81,8 +87,8 @@ class Dataset(Component, ABC):
     prevalence: float | None = None
 
     def __init__(self, split: str = "holdout", holdout: float = 0.15, pool_size: int | None = None):
-        if split not in ("holdout", "official"):
-            raise ValueError(f"split must be 'holdout' or 'official', got {split!r}")
+        if split not in SPLITS:
+            raise ValueError(f"split must be one of {', '.join(SPLITS)}, got {split!r}")
         if not 0.0 < holdout < 1.0:
             raise ValueError(f"holdout must be a fraction in (0, 1), got {holdout}")
         if pool_size is not None and pool_size < 1:
@@ -113,20 +119,21 @@ class Dataset(Component, ABC):
         """The full collection; raises HitlbenchError naming how to get missing files."""
 
     def build(self, rng: np.random.Generator) -> SplitData:
-        """Load and split: a seeded stratified holdout or the official split, then the pool subset."""
+        """Load and split (`SPLITS`), then the pool subset."""
         data = self.load()
         if self.prevalence is not None and self.concept is None:
             raise HitlbenchError("prevalence applies to a concept task; set concept too")
         if self.concept is not None:
             concept = resolve_concept(self.concept, data.class_names)
             data = concept_task(data, concept, self.prevalence, rng)
-        if self.split == "official" and data.official_test is None:
+        if self.split != "holdout" and data.official_test is None:
             raise HitlbenchError(
                 f"dataset {self.registered_name!r} has no official test split; use split: holdout"
             )
         pool, holdout = make_split(
             data.labels,
             official_test=data.official_test if self.split == "official" else None,
+            exclude=data.official_test if self.split == "training" else None,
             holdout=self.holdout,
             pool_size=self.pool_size,
             rng=rng,

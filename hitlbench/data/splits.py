@@ -33,13 +33,17 @@ def make_split(
     holdout: float,
     pool_size: int | None,
     rng: np.random.Generator,
+    exclude: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(pool, holdout) dataset indices; `official_test` (bool mask) overrides the fraction."""
+    """(pool, holdout) dataset indices; `official_test` (bool mask) overrides the fraction;
+    items where `exclude` (bool mask) is set are in neither."""
     everything = np.arange(len(labels))
+    if exclude is not None:
+        everything = everything[~np.asarray(exclude, bool)]
     if official_test is not None:
-        held = everything[official_test]
+        held = np.flatnonzero(official_test)
     else:
-        held = stratified_take(labels, everything, int(round(holdout * len(labels))), rng)
+        held = stratified_take(labels, everything, int(round(holdout * len(everything))), rng)
     pool = np.setdiff1d(everything, held)
     if pool_size is not None:
         if pool_size > len(pool):

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from ..component import Component
+from ..explain import CamSpec
 from ..registry import Registry
 from ..types import Want
 
@@ -18,6 +19,12 @@ class Feedback(Component, ABC):
     """Asks the oracle for extra annotations and turns them into a training loss term."""
 
     needs_cam: ClassVar[bool] = False  # True: the classifier must name a Grad-CAM layer
+    # With `needs_cam`: which map the classifier computes for `loss` (`explain.gradcam`) ...
+    cam: CamSpec = CamSpec()
+    # ... of which class ("true" or "predicted") ...
+    cam_target: str = "true"
+    # ... upsampled to the crop (True) or at the layer's own resolution (False).
+    cam_upsampled: bool = True
 
     def requires(self) -> frozenset[Want]:
         """Every annotation this feedback may ask the person for in a run (checked against what
@@ -45,8 +52,8 @@ class Feedback(Component, ABC):
         """A term added to the cross-entropy for a minibatch, or None for none.
 
         `extras`: the person's masks by name ([B, H, W] bool) and `has_<name>` ([B] bool: which
-        images have one); `maps`: the differentiable Grad-CAM of the true class, [B, H, W], given
-        when `needs_cam`.
+        images have one); `maps`: the differentiable Grad-CAM of `cam_target`'s class, given when
+        `needs_cam`: [B, H, W], or [B, h, w] at the layer's resolution unless `cam_upsampled`.
         """
         return None
 

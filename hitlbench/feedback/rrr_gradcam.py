@@ -4,30 +4,43 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..explain import normalize
+from ..explain import CamSpec, mask_like, normalize
 from ..types import Want
 from .base import Feedback, feedback
 
 REGIONS = ("spurious", "missing")
-MISSING_FORMS = ("complement", "inside")
+MISSING_FORMS = ("complement", "inside", "cover")
+MASK_AT = ("input", "cam")
+TARGETS = ("true", "predicted")
 HASH_MULTIPLIER = np.uint64(2654435761)  # Knuth's multiplicative hash: a spread-out item subset
 
 
 @feedback.register("rrr_gradcam", "rrr")
 class RRRGradCAM(Feedback):
-    """CE + cam_weight·Σ(M ⊙ norm(GradCAM))² + weight_decay·Σθ² (Hagos et al. 2024, Eq. 1-3).
+    """CE + cam_weight·Σ(M ⊙ norm(GradCAM))² (Hagos et al. 2024, Eq. 1-3; the L2 term of Eq. 3 is
+    the classifier's `weight_decay`, the same with or without feedback).
 
     `region: spurious`: the person marks the region the model wrongly relies on (the decoy), and
     M is that mask. `region: missing`: the person marks the object the model should rely on; the
-    paper does not say how that mask enters Eq. 2, so `missing_form` chooses: `complement`
-    penalises the map outside the object (a superset of the spurious region), `inside` rewards
-    the map's share inside the object (HINT-like: the loss is 1 minus that share). `norm` is the
-    per-image normalisation the paper leaves undefined: `max`, `sum` or `softmax`. The Grad-CAM
-    is of the true class; only images with a mask contribute. `mask_fraction` < 1 asks for
-    masks on that share of the labeled items only (the same items whatever the order), to weigh
-    explanation feedback against its annotation budget.
+    paper does not say how that mask enters Eq. 2, so `missing_form` chooses:
+    - `complement` penalises the map outside the object (Eq. 2 with M = 1 - object, which holds
+      the decoy and so carries more than a spurious-region mask);
+    - `inside` rewards the map's share inside the object (HINT-like: 1 minus the share of the
+      sum-normalised map inside the object);
+    - `cover` penalises the object's pixels the map misses: the mean over the object of
+      (1 - norm(map))², with `norm` max or minmax. It says nothing about any pixel outside the
+      object, so it carries no more about the decoy than the object mask itself.
+    The map: `relu`, `weights` (gradcam or guided) and `norm` (max, sum, softmax, minmax) as in
+    `explain.CamSpec`; `target` the true or the predicted class; `mask_at: input` upsamples the
+    map to the image, `cam` downsamples the mask to the map (area shares), as the XIL typology's
+    RRR-G does. Only images with a mask contribute. `mask_fraction` < 1 asks for masks on that
+    share of the labeled items only (the same items whatever the order), to weigh explanation
+    feedback against its annotation budget. Raises `ValueError` for a value outside these sets.
     """
 
+    # 2: Grad-CAM variants (relu, weights, minmax, mask_at, target), `cover`; the L2 term moved
+    # to the classifier's weight_decay
+    version = "2"
     needs_cam = True
 
     def __init__(
@@ -36,7 +49,10 @@ class RRRGradCAM(Feedback):
         missing_form: str = "complement",
         norm: str = "sum",
         cam_weight: float = 10.0,
-        weight_decay: float = 0.0,
+        relu: bool = True,
+        weights: str = "gradcam",
+        mask_at: str = "input",
+        target: str = "true",
         mask_fraction: float = 1.0,
     ):
         if region not in REGIONS:
@@ -45,18 +61,30 @@ class RRRGradCAM(Feedback):
             raise ValueError(
                 f"missing_form must be one of {', '.join(MISSING_FORMS)}, got {missing_form!r}"
             )
-        if norm not in ("max", "sum", "softmax"):
-            raise ValueError(f"norm must be max, sum or softmax, got {norm!r}")
-        if cam_weight < 0 or weight_decay < 0:
-            raise ValueError("cam_weight and weight_decay must be >= 0")
+        if mask_at not in MASK_AT:
+            raise ValueError(f"mask_at must be one of {', '.join(MASK_AT)}, got {mask_at!r}")
+        if target not in TARGETS:
+            raise ValueError(f"target must be one of {', '.join(TARGETS)}, got {target!r}")
+        if region == "missing" and missing_form == "cover" and norm not in ("max", "minmax"):
+            raise ValueError(f"missing_form cover needs norm max or minmax, got {norm!r}")
+        if cam_weight < 0:
+            raise ValueError(f"cam_weight must be >= 0, got {cam_weight}")
         if not 0.0 < mask_fraction <= 1.0:
             raise ValueError(f"mask_fraction must be in (0, 1], got {mask_fraction}")
-        self.region = region
-        self.missing_form = missing_form
-        self.norm = norm
+        self.cam = CamSpec(relu=relu, weights=weights, norm=norm)
+        self.region, self.missing_form = region, missing_form
+        self.norm, self.relu, self.weights = norm, relu, weights
+        self.mask_at, self.target = mask_at, target
         self.cam_weight = cam_weight
-        self.weight_decay = weight_decay
         self.mask_fraction = mask_fraction
+
+    @property
+    def cam_upsampled(self) -> bool:
+        return self.mask_at == "input"
+
+    @property
+    def cam_target(self) -> str:
+        return self.target
 
     @property
     def mask_name(self) -> str:
@@ -77,14 +105,15 @@ class RRRGradCAM(Feedback):
     def loss(self, model, x, y, logits, extras, *, maps=None):
         if maps is None:
             raise ValueError("rrr_gradcam needs the Grad-CAM maps of the batch")
-        mask = extras[self.mask_name].float()
+        mask = mask_like(extras[self.mask_name], maps)
         has = extras[f"has_{self.mask_name}"].float()
-        if self.region == "missing" and self.missing_form == "inside":
+        form = self.missing_form if self.region == "missing" else "spurious"
+        if form == "inside":
             per_image = 1.0 - (normalize(maps, "sum") * mask).flatten(1).sum(1)
+        elif form == "cover":
+            missed = (1.0 - normalize(maps, self.norm)).square() * mask
+            per_image = missed.flatten(1).sum(1) / mask.flatten(1).sum(1).clamp(min=1e-6)
         else:
-            region = mask if self.region == "spurious" else 1.0 - mask
+            region = mask if form == "spurious" else 1.0 - mask
             per_image = (region * normalize(maps, self.norm)).square().flatten(1).sum(1)
-        term = self.cam_weight * (per_image * has).sum() / has.sum().clamp(min=1.0)
-        if self.weight_decay:
-            term = term + self.weight_decay * sum(p.square().sum() for p in model.parameters())
-        return term
+        return self.cam_weight * (per_image * has).sum() / has.sum().clamp(min=1.0)

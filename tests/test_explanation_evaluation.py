@@ -1,0 +1,180 @@
+"""Explanation metrics with their thresholds, the evaluation Grad-CAM, reference maps and their
+leaderboard rows, the Keras-style CNN, and the split that never touches the official test set."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_leaderboard import board, make_record, table
+
+from hitlbench.classifiers.keras_cnn import KerasCNN, feature_size
+from hitlbench.classifiers.reference_map import ReferenceMap
+from hitlbench.data.splits import make_split
+from hitlbench.metrics import explanation_metrics
+from hitlbench.runner import execute
+from hitlbench.spec import apply_override, resolve_spec, run_id
+from hitlbench.suites import parse_suite
+from hitlbench.testing import tiny_data, tiny_labeled
+from hitlbench.types import HitlbenchError
+
+FMNIST = Path("/usr/share/datasets/fashion-mnist").is_dir()
+
+
+def test_dice_at_each_threshold_soft_dice_and_shares_by_hand():
+    maps = np.zeros((1, 2, 4))
+    maps[0, 0] = [1.0, 0.5, 0.1, 0.0]  # max-normalised already
+    mask = np.zeros((1, 2, 4), bool)
+    mask[0, 0, :2] = True  # 2 of 8 pixels
+    got = explanation_metrics(maps, {"object": mask})
+    assert got["dice_object"] == pytest.approx(2 * 2 / (2 + 2))  # >= 0.5: pixels 0 and 1
+    assert got["dice_object_t0.2"] == pytest.approx(1.0)
+    assert got["dice_object_t0"] == pytest.approx(2 * 2 / (3 + 2))  # > 0: three pixels
+    assert got["soft_dice_object"] == pytest.approx(2 * 1.5 / (1.6 + 2))
+    assert got["cam_share_object"] == pytest.approx(1.5 / 1.6)
+    assert got["mask_share_object"] == pytest.approx(2 / 8)
+    assert got["zero_map_rate"] == 0.0
+    true = explanation_metrics(maps, {"object": mask}, suffix="_true")
+    assert true["dice_object_true"] == got["dice_object"] and "dice_object" not in true
+
+
+def test_signed_maps_with_minmax_and_flat_maps_score_zero():
+    signed = np.array([[[-1.0, 1.0], [0.0, 0.0]], [[2.0, 2.0], [2.0, 2.0]]])
+    mask = np.array([[[False, True], [False, False]]] * 2)
+    got = explanation_metrics(signed, {"object": mask}, norm="minmax")
+    # image 0: minmax -> [[0, 1], [0.5, 0.5]]: >= 0.5 three pixels, one on the mask
+    assert got["zero_map_rate"] == 0.5  # image 1 is flat
+    assert got["dice_object"] == pytest.approx((2 * 1 / (3 + 1) + 0.0) / 2)
+    with pytest.raises(ValueError, match="minmax"):
+        explanation_metrics(signed, {"object": mask}, norm="sum")
+
+
+def test_a_whole_image_map_scores_what_its_mask_share_says():
+    rng = np.random.default_rng(0)
+    mask = rng.random((50, 28, 28)) < 0.3
+    whole = ReferenceMap("whole_image")
+    whole.bind(tiny_data().task(), device="cpu", seed=0)
+    maps = whole.explain(np.zeros((50, 1, 28, 28), np.float32))
+    got = explanation_metrics(maps, {"object": mask})
+    share = mask.reshape(50, -1).mean(axis=1)
+    assert got["dice_object"] == pytest.approx(np.mean(2 * share / (1 + share)))
+    square = ReferenceMap("central_square", side=20).explain(np.zeros((2, 1, 28, 28)))
+    assert square.sum(axis=(1, 2)).tolist() == [400, 400] and square[0, 4, 4] == 1
+    assert square[0, 3, 4] == 0 and square[0, 23, 23] == 1 and square[0, 24, 24] == 0
+    obj = ReferenceMap("object_mask")
+    assert obj.explain(np.zeros((50, 1, 28, 28)), masks={"object": mask}).sum() == mask.sum()
+    assert obj.explain(np.zeros((50, 1, 28, 28))) is None  # nothing to copy without masks
+    with pytest.raises(ValueError, match="map must be"):
+        ReferenceMap("random")
+
+
+def test_a_reference_map_answers_no_item_and_trains_nothing():
+    data = tiny_data()
+    ref = ReferenceMap()
+    ref.bind(data.task(), device="cpu", seed=0)
+    assert not ref.ready
+    report = ref.fit(tiny_labeled(data), feedback=None, rng=np.random.default_rng(0))
+    assert ref.ready and report.epochs == 0
+    proba = ref.predict_proba(np.zeros((3, 1, 8, 8)), items=np.arange(3))
+    assert proba.shape == (3, 3) and not proba.any()
+
+
+def test_suites_add_reference_map_cells_with_the_classifier_replaced():
+    doc = {
+        "name": "refs",
+        "seeds": [0, 1],
+        "settings": {"rounds": 1, "batch_size": "all", "device": "cpu"},
+        "defaults": {
+            "dataset": {"name": "decoy_fmnist", "params": {"pool_size": 200}},
+            "classifier": {"name": "keras_cnn", "params": {"max_epochs": 3}},
+        },
+        "methods": {"none": {}, "spurious": {"feedback": "rrr_gradcam"}},
+        "baseline": "none",
+        "references": ["whole-image map", "object mask"],
+    }
+    cells = parse_suite(doc, "refs").cells()
+    refs = [c for c in cells if c.method in ("whole-image map", "object mask")]
+    assert len(refs) == 4 and len(cells) == 8
+    assert all(c.spec["classifier"]["name"] == "reference_map" for c in refs)
+    assert all(c.spec["feedback"]["name"] == "labels" for c in refs)
+    assert {c.spec["classifier"]["params"]["map"] for c in refs} == {"whole_image", "object_mask"}
+    with pytest.raises(HitlbenchError, match="unknown references"):
+        parse_suite({**doc, "references": ["oracle map"]}, "refs")
+    with pytest.raises(HitlbenchError, match="reserved"):
+        parse_suite({**doc, "methods": {"object mask": {}}, "baseline": "object mask"}, "refs")
+
+
+def test_reference_rows_show_explanation_metrics_only():
+    runs = []
+    for method, dice in (("Random", 0.3), ("Margin", 0.4), ("whole-image map", 0.6)):
+        for s in range(2):
+            r = make_record(method, s)
+            r["summary"]["final_metrics"] = {"dice_object": dice + 0.01 * s}
+            runs.append(r)
+    metrics = ["final_accuracy", "final_metrics.dice_object"]
+    rows = table(board(runs, metrics=metrics), "## dataset.name=digits")
+    assert list(rows) == ["Random", "Margin", "whole-image map"]
+    assert rows["whole-image map"]["final_accuracy"] == "–"
+    assert rows["whole-image map"]["final_metrics.dice_object"].startswith("0.605")
+    assert " — " not in rows["whole-image map"]["final_metrics.dice_object"]  # compared with none
+
+
+def test_evaluation_cam_is_a_checked_setting_that_keeps_old_run_ids():
+    base = resolve_spec({"device": "cpu"})
+    assert base["evaluation_cam"] == {"relu": True, "weights": "gradcam", "norm": "max"}
+    legacy = {k: v for k, v in base.items() if k != "evaluation_cam"}
+    assert run_id(base) == run_id(legacy)  # records from before the setting keep their ids
+    raw = {"device": "cpu"}
+    apply_override(raw, "evaluation_cam.relu", False)
+    apply_override(raw, "evaluation_cam.norm", "minmax")
+    signed = resolve_spec(raw)
+    assert signed["evaluation_cam"] == {"relu": False, "weights": "gradcam", "norm": "minmax"}
+    assert run_id(signed) != run_id(base)
+    for bad in ({"norm": "sum"}, {"weights": "smooth"}, {"relu": "yes"}, {"colour": 1}):
+        with pytest.raises(HitlbenchError, match="evaluation_cam"):
+            resolve_spec({"device": "cpu", "evaluation_cam": bad})
+
+
+def test_the_training_split_never_touches_the_official_test_images():
+    labels = np.arange(100) % 5
+    official = np.zeros(100, bool)
+    official[80:] = True
+    pool, held = make_split(
+        labels, official_test=None, exclude=official, holdout=0.25, pool_size=None,
+        rng=np.random.default_rng(0),
+    )  # fmt: skip
+    assert len(held) == 20 and len(pool) == 60
+    assert (np.concatenate([pool, held]) < 80).all() and not set(pool) & set(held)
+
+
+def test_keras_cnn_shapes_and_a_short_fit():
+    assert feature_size(28) == 3 and feature_size(18) == 1 and feature_size(17) == 0
+    data = tiny_data(n=40, size=20)
+    clf = KerasCNN(max_epochs=2, batch_size=8)
+    clf.bind(data.task(), device="cpu", seed=0)
+    report = clf.fit(tiny_labeled(data), feedback=_labels(), rng=np.random.default_rng(0))
+    assert report.n_val == 4 and 1 <= report.epochs <= 2
+    images = data.images.astype(np.float32) / 255.0
+    assert clf.explain(images).shape == (40, 20, 20)
+    with pytest.raises(ValueError, match="18x18"):
+        KerasCNN().bind(tiny_data(size=16).task(), device="cpu", seed=0)
+
+
+def _labels():
+    from hitlbench.feedback.labels import LabelsOnly
+
+    return LabelsOnly()
+
+
+@pytest.mark.skipif(not FMNIST, reason="real Fashion-MNIST missing")
+def test_a_reference_map_run_records_its_explanation_metrics(tmp_path):
+    raw = {}
+    for key, value in {
+        "dataset": {"name": "decoy_fmnist", "params": {"pool_size": 100}},
+        "classifier": {"name": "reference_map", "params": {"map": "object_mask"}},
+        "rounds": 1, "batch_size": "all", "device": "cpu",
+    }.items():  # fmt: skip
+        apply_override(raw, key, value)
+    record, _ = execute(resolve_spec(raw), out=tmp_path)
+    final = record["rounds"][-1]["metrics"]
+    assert final["dice_object"] == pytest.approx(1.0) and final["dice_spurious"] == 0.0
+    assert final["dice_object_true"] == pytest.approx(1.0) and final["accuracy"] == 0.0
