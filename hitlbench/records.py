@@ -32,8 +32,7 @@ MISSING = object()
 
 def is_explanation_metric(metric: str) -> bool:
     """Whether a (dotted) metric scores a saliency map against a mask (`explanation_metrics`)."""
-    leaf = metric.rsplit(".", 1)[-1]
-    return any(leaf.startswith(p) or leaf.startswith(f"soft_{p}") for p in EXPLANATION_METRICS)
+    return any(word in metric for word in EXPLANATION_METRICS)
 
 
 class LeaderboardError(HitlbenchError, ValueError):

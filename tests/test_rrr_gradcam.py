@@ -97,7 +97,7 @@ def test_cover_penalises_the_object_pixels_the_map_misses_and_nothing_else():
 
 def test_mask_at_cam_downsamples_the_mask_to_the_map():
     fb = RRRGradCAM(region="spurious", norm="minmax", mask_at="cam", cam_weight=1.0)
-    assert not fb.cam_upsampled and RRRGradCAM().cam_upsampled
+    assert not fb.cam_upsampled and RRRGradCAM(mask_at="input").cam_upsampled
     mask = torch.zeros(1, 4, 4, dtype=torch.bool)
     mask[0, :2, :2] = True  # the top-left cell of a 2x2 map
     ex = {"spurious": mask, "has_spurious": torch.tensor([True])}
