@@ -23,17 +23,12 @@ SUITE_KEYS = {
 }  # fmt: skip
 # Reference rows of explanation metrics: a fixed map scored by the same code as Grad-CAM
 # (`classifiers.reference_map`), so a reader sees what a map that looks at nothing scores.
-REFERENCE_MAPS = dict(
-    zip(
-        REFERENCE_MAP_ROWS,
-        (
-            {"map": "whole_image"},
-            {"map": "central_square", "side": 20},
-            {"map": "object_mask"},
-        ),
-        strict=True,
-    )
-)
+WHOLE_IMAGE, CENTRAL_SQUARE, OBJECT_MASK = REFERENCE_MAP_ROWS
+REFERENCE_MAPS = {
+    WHOLE_IMAGE: {"map": "whole_image"},
+    CENTRAL_SQUARE: {"map": "central_square", "side": 20},
+    OBJECT_MASK: {"map": "object_mask"},
+}
 REFERENCES = (CEILING, *REFERENCE_MAPS)
 DEFAULT_SEEDS = MIN_SEEDS  # a verdict needs at least this many seeds on each side
 

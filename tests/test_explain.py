@@ -152,6 +152,6 @@ def test_minmax_normalises_signed_maps_and_masks_follow_the_map():
     mask[0, :2, :3] = 1.0
     small = mask_like(mask, torch.zeros(1, 2, 2))  # area shares of each 2x2 cell
     assert torch.allclose(small[0], torch.tensor([[1.0, 0.5], [0.0, 0.0]]))
-    assert mask_like(mask, torch.zeros(1, 4, 4)) is not None
+    assert torch.equal(mask_like(mask, torch.zeros(1, 4, 4)), mask)  # same size: unchanged
     with pytest.raises(ValueError, match="norm"):
         CamSpec(norm="l2")
