@@ -10,6 +10,7 @@ import numpy as np
 from tabulate import tabulate
 
 from .effort import UNSOURCED
+from .metric_names import metric_name
 from .records import MISSING, LeaderboardError, by_seed, direction, setting_key, summary_value
 from .verdicts import ALPHA, MIN_SEEDS, Comparison, K, compare
 
@@ -64,7 +65,7 @@ def p_text(value: float | None) -> str:
 def _row(metric: str, c: Comparison) -> list[str]:
     interval = DASH if c.ci is None else f"[{number(c.ci[0])}, {number(c.ci[1])}]"
     return [
-        metric,
+        metric_name(metric),
         str(c.n_pairs),
         f"{number(c.diff)} {interval}" if c.diff is not None else DASH,
         p_text(c.p),

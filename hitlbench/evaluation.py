@@ -105,6 +105,18 @@ def holdout_metrics(
     return metrics, predicted
 
 
+def class_coverage(labeled: np.ndarray, pool: np.ndarray, n_classes: int) -> dict[str, float | int]:
+    """How well the items labeled so far cover the classes, from their true classes `labeled`
+    and the whole pool's `pool` ([N] int, 0..n_classes-1): `classes_labeled`, how many classes
+    they hold; `class_tv_distance`, the total variation distance between their class shares and
+    the pool's (0: the same shares, 1: disjoint), the yardstick for an order that should label
+    "like a good sample of the pool" (kernel herding, Holmes et al. 2023)."""
+    have = np.bincount(np.asarray(labeled, np.int64), minlength=n_classes)
+    want = np.bincount(np.asarray(pool, np.int64), minlength=n_classes)
+    gap = 0.5 * np.abs(have / max(have.sum(), 1) - want / max(want.sum(), 1)).sum()
+    return {"classes_labeled": int((have > 0).sum()), "class_tv_distance": round(float(gap), 6)}
+
+
 def label_quality(labels: np.ndarray, truth: np.ndarray) -> dict[str, float | int]:
     """`label_errors`: training labels that differ from the truth; `label_error_rate`: their
     share of the labeled items (0 with none labeled)."""

@@ -26,8 +26,10 @@ from .comparisons import (
     comparison_lines,
     contrast_lines,
 )
+from .metric_names import metric_name
 from .records import (
     CEILING,
+    CEILING_ROW,
     MISSING,
     REFERENCE_MAP_ROWS,
     LeaderboardError,
@@ -161,7 +163,7 @@ def _quoted_columns(
     unknown = sorted(set(values) - set(metrics))
     if unknown:
         raise LeaderboardError(f"quoted values for metrics not in the table: {', '.join(unknown)}")
-    return {m: Quoted(f"{m} ({source})", values[m]) for m in metrics if m in values}
+    return {m: Quoted(f"{metric_name(m)} ({source})", values[m]) for m in metrics if m in values}
 
 
 def _method_cells(column: Column, methods: Sequence[str]) -> list[str]:
@@ -189,15 +191,14 @@ def _ceiling_cell(column: Column) -> str:
 
 
 def _label_everything_cell(column: Column) -> str:
-    """Every pool image labeled from scratch, no model: its effort, no corrections, the ceiling."""
+    """Every pool image labeled from scratch, no model: its effort and no corrections; it has no
+    runs, so no accuracy (the one fit on every label is the row below it)."""
     runs = [r for group in column.runs.values() for r in group]
     if column.metric == "effort_s_total" and runs:
         seconds = [r["data"]["n_pool"] * r["spec"]["effort"]["label_scratch"] for r in runs]
         return " / ".join(f"{s:.0f}" for s in sorted(set(seconds)))
     if column.metric == "total_corrections":
         return "0"
-    if column.metric.startswith("final_") and column.runs.get(CEILING):
-        return _ceiling_cell(column)
     return DASH
 
 
@@ -224,7 +225,7 @@ def _table(columns: Sequence[Column | Quoted], methods: Sequence[str], counts: b
     rows = [[m, *(cells[i] for cells in by_column)] for i, m in enumerate(methods)]
     references = [
         [LABEL_EVERYTHING, *(reference(c, _label_everything_cell) for c in columns)],
-        [CEILING, *(reference(c, _ceiling_cell) for c in columns)],
+        [CEILING_ROW, *(reference(c, _ceiling_cell) for c in columns)],
     ]
     references += [
         [name, *(reference(c, lambda c, n=name: _reference_map_cell(c, n)) for c in columns)]
@@ -236,7 +237,8 @@ def _table(columns: Sequence[Column | Quoted], methods: Sequence[str], counts: b
         runs = next((c.runs for c in columns if isinstance(c, Column)), {})
 
         def n(name: str) -> str:
-            return DASH if name == LABEL_EVERYTHING else str(len(runs.get(name, [])))
+            method = CEILING if name == CEILING_ROW else name
+            return DASH if name == LABEL_EVERYTHING else str(len(runs.get(method, [])))
 
         rows = [[row[0], n(row[0]), *row[1:]] for row in rows]
         headers.insert(1, "n")
@@ -282,7 +284,7 @@ def _setting_tables(
         published = _quoted_columns(quoted, setting, metrics)
         columns: list[Column | Quoted] = []
         for m in metrics:
-            columns.append(Column(m, m, runs))
+            columns.append(Column(metric_name(m), m, runs))
             if m in published:
                 columns.append(published[m])
         lines += [f"## {title}", "", *_table(columns, methods, counts=True), ""]
@@ -330,7 +332,7 @@ def _pivot_table(
         )
         for key, runs in groups
     ]
-    title = f"## {metric} by {' / '.join(by)}"
+    title = f"## {metric_name(metric)} by {' / '.join(by)}"
     legend = (
         f"Verdict against {baseline} in the same column (as in the comparison tables; Holm over "
         f"this table's {len(found)} comparison{'' if len(found) == 1 else 's'})."
@@ -339,6 +341,12 @@ def _pivot_table(
 
 
 # --- header, components, warnings ---------------------------------------------------------
+
+
+def _column_names(metrics: Sequence[str]) -> list[str]:
+    """Which record field each readable column name stands for."""
+    named = [f"{metric_name(m)}: `{m}`" for m in metrics if metric_name(m) != m]
+    return [f"Columns (record fields): {'; '.join(named)}.", ""] if named else []
 
 
 def _values(records: Iterable[Mapping[str, Any]], block: str, key: str) -> list[str]:
@@ -533,7 +541,7 @@ def render(
     ordered = dict.fromkeys([baseline, *method_order, *found])
     references = (CEILING, *REFERENCE_MAP_ROWS)
     methods = [m for m in ordered if m in groups and m not in references]
-    lines = _header(records, suite) + _warnings(records, groups)
+    lines = _header(records, suite) + _column_names(metrics) + _warnings(records, groups)
     lines += _setting_tables(records, methods, baseline, metrics, quoted, margins, contrasts)
     if pivot:
         lines += _pivot_table(records, methods, baseline, pivot, margins)

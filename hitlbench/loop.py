@@ -21,6 +21,7 @@ from .error_analysis import ErrorCounts
 from .evaluation import (
     EVALUATION_CAM,
     checked_proba,
+    class_coverage,
     crop_masks,
     diverged,
     holdout_metrics,
@@ -300,6 +301,7 @@ def run_loop(
             "unsure_cum": unsure_cum,
             **_proposal_quality(proposal, truth.labels, unanswered, unanswered_cum),
             **label_quality(labeled_y, data.labels[labeled_idx]),
+            **class_coverage(data.labels[labeled_idx], data.labels[split.pool], task.n_classes),
             "effort": effort,
             "effort_s": round(effort_s, 6),
             "effort_s_cum": round(effort_s_cum, 6),

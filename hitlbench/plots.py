@@ -26,6 +26,7 @@ from .labeler_figure import has_labeler_runs, labeler_figure
 from .plots_common import MARKERS, Curve, draw_line, interpolated
 from .records import (
     CEILING,
+    CEILING_ROW,
     REFERENCE_MAP_ROWS,
     by_setting_and_method,
     method_of,
@@ -213,7 +214,7 @@ def _figure(
         draw_line(ax, curve(runs), _label(method, key, several), color, marker)
     if with_ceiling:
         for key, accuracy in _ceilings(records).items():
-            label = _label(CEILING, key, several)
+            label = _label(CEILING_ROW, key, several)
             ax.axhline(accuracy, color="0.4", linestyle="--", linewidth=1, label=label)
         ax.set_ylim(0.0, 1.02)  # accuracy axes: a wide interval band must not stretch them
     for x in mark:

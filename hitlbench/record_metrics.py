@@ -2,7 +2,8 @@
 
 Names (a suite's `leaderboard.metrics`, contrasts and curves take them like summary keys):
 
-- `round.K.M`: holdout metric M after round K (0 = the first model), e.g. `round.1.auc_pr`.
+- `round.K.M`: holdout metric M after round K (0 = the first model), e.g. `round.1.auc_pr`, or
+  the round's own field M where no holdout metric has that name, e.g. `round.0.classes_labeled`.
 - `wait_s_total`: seconds the person waited for the machine, measured: each round's selection
   and training (`time_s.select` + `time_s.fit`), summed. Wall-clock, so it varies from machine
   to machine, unlike the deterministic `effort_s_total`.
@@ -44,7 +45,9 @@ def derived_value(record: Mapping[str, Any], metric: str, missing: Any) -> Any:
     rounds = record["rounds"]
     if found := ROUND.fullmatch(metric):
         k, name = int(found[1]), found[2]
-        return rounds[k]["metrics"].get(name, missing) if k < len(rounds) else missing
+        if k >= len(rounds):
+            return missing
+        return rounds[k]["metrics"].get(name, rounds[k].get(name, missing))
     if metric == "wait_s_total":
         return round(float(round_waits(rounds).sum()), 4)
     if metric == "expert_s_total":

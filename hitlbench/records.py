@@ -17,14 +17,17 @@ from .record_metrics import derived_value, is_derived
 from .results import canonical_json
 from .types import HitlbenchError
 
-CEILING = "ceiling"
+CEILING = "ceiling"  # the method name of the reference cells that fit once on every pool label
+CEILING_ROW = "all labels, one fit"  # how tables and figures name those cells
 # Reference rows whose "explainer" is a fixed map (`classifiers.reference_map`): they show the
 # explanation metrics only, are compared with nothing and are not drawn.
 REFERENCE_MAP_ROWS = ("whole-image map", "central square", "object mask")
 EXPLANATION_METRICS = ("dice", "cam_share", "mask_share", "zero_map_rate")
 PLAIN_METHOD_KINDS = ("sampler", "detector", "classifier", "oracle", "feedback")
 HIGHER_IS_BETTER = ("accuracy", "f1", "iou", "dice", "auc", "auroc")
-LOWER_IS_BETTER = ("correction", "effort", "zero_map", "error", "wait_s", "expert_s_total")
+LOWER_IS_BETTER = (
+    "correction", "effort", "zero_map", "error", "wait_s", "expert_s_total", "tv_distance"
+)  # fmt: skip
 # Explanations should avoid the decoy: less Grad-CAM on the spurious region is better.
 LOWER_FIRST = ("spurious", "fallback")
 MISSING = object()

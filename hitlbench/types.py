@@ -29,6 +29,7 @@ class Action(str, Enum):
     BOX_CORRECT = "box_correct"  # a proposed box that the person adjusted
     REGION_MASK = "region_mask"  # a region marked on an image (explanation feedback)
     LABEL_UNSURE = "label_unsure"  # an item marked unsure: it leaves the pool, never trained on
+    BOX_VERIFY = "box_verify"  # a proposed box that the person checked and accepted as it is
 
 
 class Want(str, Enum):

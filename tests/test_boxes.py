@@ -6,6 +6,7 @@ import torch
 
 from hitlbench.data.fmnist import DEBIAN_DIR
 from hitlbench.detectors.frcnn import FasterRCNNDetector
+from hitlbench.effort import seconds_table
 from hitlbench.metrics import box_iou, box_metrics
 from hitlbench.runner import execute
 from hitlbench.spec import resolve_spec
@@ -14,11 +15,12 @@ needs_fmnist = pytest.mark.skipif(not DEBIAN_DIR.exists(), reason="dataset-fashi
 TINY_FRCNN = {"resize": 64, "epochs": 1, "fpn_channels": 16}
 
 
-def run(tmp_path, detector, **params):
+def run(tmp_path, detector, box_tolerance=0.7, **params):
     spec = resolve_spec(
         {
             "dataset": {"name": "fmnist_clutter", "params": {"size": 300}},
             "detector": {"name": detector, "params": params},
+            "oracle": {"name": "perfect", "params": {"box_tolerance": box_tolerance}},
             "classifier": {
                 "name": "small_cnn",
                 "params": {"width": 4, "hidden": 8, "max_epochs": 3, "min_epochs": 1},
@@ -62,10 +64,25 @@ def test_bb1_asks_for_boxes_in_round_zero_only(tmp_path):
 def test_bb_reviews_the_predicted_box_every_round(tmp_path):
     rows = run(tmp_path, "frcnn", update="every", **TINY_FRCNN)
     assert rows[0]["effort"]["box_draw"] == 20  # no detector yet: every box drawn
-    for r in rows[1:]:
-        reviewed = r["effort"].get("box_draw", 0) + r["effort"].get("box_correct", 0)
-        assert reviewed <= 20  # boxes close enough to the object are accepted for free
+    for r in rows[1:]:  # every box of the batch is drawn, corrected, or checked and accepted
+        actions = ("box_draw", "box_correct", "box_verify")
+        assert sum(r["effort"].get(a, 0) for a in actions) == 20
     assert {"iou", "iou_whole_image", "fallback_rate"} <= set(rows[-1]["metrics"])
+
+
+@needs_fmnist
+def test_a_lenient_person_checks_boxes_and_the_paper_s_person_corrects_them(tmp_path):
+    lenient = run(tmp_path / "lenient", "frcnn", box_tolerance=0.01, update="every", **TINY_FRCNN)
+    strict = run(tmp_path / "strict", "frcnn", box_tolerance=1.0, update="every", **TINY_FRCNN)
+    assert sum(r["effort"].get("box_verify", 0) for r in lenient[1:]) > 0
+    for r in strict[1:]:  # no predicted box is exact: each is corrected (or drawn where none)
+        assert "box_verify" not in r["effort"]
+        assert r["effort"].get("box_correct", 0) + r["effort"].get("box_draw", 0) == 20
+    checked = next(r for r in lenient[1:] if r["effort"].get("box_verify"))
+    table = seconds_table()  # a checked box is priced, 1.8 s by default
+    assert checked["effort_s"] == pytest.approx(
+        sum(table[a] * n for a, n in checked["effort"].items())
+    )
 
 
 def test_bb_refits_on_the_new_boxes_and_a_draw_of_earlier_ones():

@@ -74,14 +74,21 @@ def test_region_masks_cost_one_action_each_and_need_masks_in_the_data():
         )
 
 
-def test_box_effort_draw_correct_accept():
+def test_box_effort_draw_correct_verify():
     true = np.array([[0, 0, 10, 10]] * 4, np.float32)
     proposed = np.array(
         [[np.nan] * 4, [0, 0, 10, 10], [0, 0, 10, 8], [5, 5, 15, 15]], np.float32
     )  # none, exact, IoU 0.8, IoU 25/175
     boxes, effort = box_review(true, proposed, tolerance=0.7)
-    assert effort.as_dict() == {"box_draw": 1, "box_correct": 1}
+    assert effort.as_dict() == {"box_draw": 1, "box_correct": 1, "box_verify": 2}
     assert np.array_equal(boxes[[0, 1, 3]], true[[0, 1, 3]])
-    assert np.array_equal(boxes[2], proposed[2])  # close enough: accepted as proposed
+    assert np.array_equal(boxes[2], proposed[2])  # close enough: checked and accepted as proposed
+    # the paper's person returns the true box for every imperfect one: only the exact box passes
+    boxes, effort = box_review(true, proposed, tolerance=1.0)
+    assert effort.as_dict() == {"box_draw": 1, "box_correct": 2, "box_verify": 1}
+    assert np.array_equal(boxes[1:], true[1:])
+    # a lenient person checks and keeps even the far box
+    _, effort = box_review(true, proposed, tolerance=0.1)
+    assert effort.as_dict() == {"box_draw": 1, "box_verify": 3}
     drawn, effort = box_review(true, None, tolerance=0.7)
     assert effort.as_dict() == {"box_draw": 4} and np.array_equal(drawn, true)

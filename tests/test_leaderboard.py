@@ -10,6 +10,7 @@ import pytest
 from scipy import stats
 
 from hitlbench.leaderboard import render, write
+from hitlbench.metric_names import metric_name
 from hitlbench.records import LeaderboardError, load_records, lookup, method_of, setting_of
 from hitlbench.verdicts import ci_half_width
 
@@ -109,8 +110,26 @@ def make_record(
     return record
 
 
+def record_fields(markdown):
+    """{readable column name: record field} from the leaderboard's "Columns" line."""
+    line = next((x for x in markdown.splitlines() if x.startswith("Columns (record fields): ")), "")
+    pairs = line.removeprefix("Columns (record fields): ").rstrip(".").split("; ")
+    return dict(pair.rsplit(": ", 1) for pair in pairs if pair)
+
+
 def rows_under(markdown, heading):
-    """The rows of the first table under `heading`, each {column header: cell}."""
+    """The rows of the first table under `heading`, each {column header: cell}, with readable
+    column names (and the `metric` cells of comparison tables) read back as record fields."""
+    fields = {name: f"{path.strip('`')}" for name, path in record_fields(markdown).items()}
+
+    def field(text):
+        if text in fields:
+            return fields[text]
+        for name, path in fields.items():  # a quoted column: "accuracy (paper)"
+            if text.startswith(name + " ("):
+                return path + text[len(name) :]
+        return text
+
     lines = markdown.splitlines()
     start = lines.index(heading) + 2
     block = []
@@ -118,7 +137,11 @@ def rows_under(markdown, heading):
         if not line.startswith("|"):
             break
         block.append([cell.strip() for cell in line.strip("|").split("|")])
-    return [dict(zip(block[0], row)) for row in block[2:]]
+    rows = [dict(zip(map(field, block[0]), row)) for row in block[2:]]
+    for row in rows:
+        if "metric" in row:
+            row["metric"] = field(row["metric"])
+    return rows
 
 
 def table(markdown, heading):
@@ -236,16 +259,17 @@ def test_label_everything_costs_the_pool_labeled_from_scratch():
     assert "ceiling" not in rows  # not run: the row is left out
 
 
-def test_ceiling_row_and_label_everything_accuracy_come_from_ceiling_runs():
+def test_the_one_fit_row_comes_from_ceiling_runs_and_label_everything_has_no_accuracy():
     runs = [make_record("Random", s) for s in range(2)]
     runs += [
         make_record("ceiling", s, corrections=(0,), accuracy=(0.95,), effort_s=(4000.0,))
         for s in range(2)
     ]
     rows = table(board(runs), "## dataset.name=digits")
-    assert rows["ceiling"]["final_accuracy"] == "0.950 ± 0.000"
-    assert rows["ceiling"]["n"] == "2"
-    assert rows["label everything"]["final_accuracy"] == "0.950 ± 0.000"
+    assert "ceiling" not in rows  # named for what it is
+    assert rows["all labels, one fit"]["final_accuracy"] == "0.950 ± 0.000"
+    assert rows["all labels, one fit"]["n"] == "2"
+    assert rows["label everything"]["final_accuracy"] == "–"  # a row without runs
     assert rows["Random"]["final_accuracy"] == "**0.800 ± 0.000**"  # references are never bold
 
 
@@ -361,7 +385,7 @@ def test_pivot_has_one_column_per_combination():
             ]
     pivot = {"metric": "total_corrections", "by": ["dataset.name", "classifier.name"]}
     md = board(runs, pivot=pivot)
-    rows = table(md, "## total_corrections by dataset.name / classifier.name")
+    rows = table(md, "## corrections by dataset.name / classifier.name")
     assert list(rows["Random"]) == [
         "method",
         "digits / resnet18",
@@ -379,7 +403,7 @@ def test_pivot_by_a_spec_key_outside_the_setting():
     runs = [make_record("Random", s, suite=None) for s in range(2)]
     method = method_of(runs[0])
     md = board(runs, baseline=method, pivot={"metric": "final_accuracy", "by": ["classifier.name"]})
-    assert list(table(md, "## final_accuracy by classifier.name")[method]) == [
+    assert list(table(md, "## accuracy by classifier.name")[method]) == [
         "method",
         "small_cnn",
     ]
@@ -538,3 +562,17 @@ def test_contrasts_compare_two_methods_paired_by_seed():
     diffs = [-11 + s % 2 for s in range(5)]
     assert first["Δ mean [95 % CI]"].startswith(f"{np.mean(diffs):.4g} [")
     assert first["verdict"] == "better"
+
+
+def test_columns_are_named_in_words_with_units_and_traced_to_their_record_fields():
+    runs = [make_record("Random", s) for s in range(2)]
+    metrics = ["total_corrections", "effort_s_total", "final_accuracy", "effort_counts.box_draw"]
+    md = board(runs, metrics=metrics)
+    header = next(x for x in md.splitlines() if x.startswith("| method"))
+    names = [cell.strip() for cell in header.strip("|").split("|")]
+    assert names == ["method", "n", "corrections", "effort (s)", "accuracy", "boxes drawn"]
+    assert record_fields(md)["boxes drawn"] == "`effort_counts.box_draw`"
+    assert metric_name("final_metrics.iou") == "IoU"
+    assert metric_name("round.0.class_tv_distance") == "class TV distance after round 0"
+    assert metric_name("final_metrics.dice_object_true") == "dice vs object (true class)"
+    assert metric_name("a_new_field") == "a_new_field"  # no entry: the path itself

@@ -41,6 +41,9 @@ def test_record_shape_and_counts(tmp_path, digits_spec):
         "behaviour": behaviour_hash(RandomSampler),
     }
     assert set(rows[0]["time_s"]) == {"select", "propose", "review", "update", "fit", "evaluate"}
+    assert [r["classes_labeled"] for r in rows] == sorted(r["classes_labeled"] for r in rows)
+    assert rows[-1]["classes_labeled"] == 10  # 90 random digits hold every class
+    assert 0.0 < rows[-1]["class_tv_distance"] < 0.3  # and roughly the pool's shares
 
 
 def test_batch_all_labels_the_pool_in_one_round(tmp_path, digits_spec):

@@ -76,7 +76,7 @@ def test_one_line_per_method_and_a_dashed_ceiling_on_accuracy_plots(records):
     fig = _figure("accuracy_per_round", records, "smoke", COLORS)
     ax = fig.axes[0]
     labels = [line.get_label() for line in ax.lines]
-    assert labels == ["Margin", "Random", "ceiling"]
+    assert labels == ["Margin", "Random", "all labels, one fit"]
     ceiling = ax.lines[-1]
     assert ceiling.get_linestyle() == "--" and ceiling.get_ydata()[0] == pytest.approx(0.93)
     assert len(ax.collections) == 2  # a band for each method

@@ -3,8 +3,10 @@ a suite's `round_figures`, and settings given as mappings."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
+from hitlbench.evaluation import class_coverage
 from hitlbench.plots_common import MARKERS
 from hitlbench.records import MISSING, direction, setting_text, summary_value
 from hitlbench.round_figures import round_figures
@@ -42,6 +44,7 @@ def test_round_metrics_waits_and_the_persons_time():
     assert summary_value(r, "round.1.auc_pr") == 0.3
     assert summary_value(r, "round.3.auc_pr") is MISSING
     assert summary_value(r, "round.0.dice") is MISSING
+    assert summary_value(r, "round.2.n_labeled") == 300  # a round's own field
     assert summary_value(r, "wait_s_total") == 7.0  # select + fit, evaluation left out
     assert summary_value(r, "expert_s_total") == 517.0
     assert summary_value(r, "presumed_positive_share") == 0.1
@@ -56,6 +59,16 @@ def test_a_metric_within_a_budget_of_the_persons_time():
     # a modelled wait of 81.7 s a round: 251.7, 503.4, 755.1 s
     assert summary_value(r, "at_expert_s.503.wait.81.7.auc_pr") == 0.2
     assert summary_value(r, "at_expert_s.503.4.wait.81.7.auc_pr") == 0.3
+
+
+def test_class_coverage_of_the_labeled_items_against_the_pool():
+    pool = np.array([0, 0, 1, 1, 2, 2, 3, 3])  # four classes, equal shares
+    same = class_coverage(np.array([0, 1, 2, 3]), pool, n_classes=4)
+    assert same == {"classes_labeled": 4, "class_tv_distance": 0.0}
+    half = class_coverage(np.array([0, 0, 1, 1]), pool, n_classes=4)
+    assert half == {"classes_labeled": 2, "class_tv_distance": 0.5}  # half the mass is missing
+    assert class_coverage(np.array([3]), pool, 4)["class_tv_distance"] == 0.75
+    assert direction("round.0.class_tv_distance") == -1  # closer to the pool's shares is better
 
 
 def test_directions_of_the_derived_metrics():

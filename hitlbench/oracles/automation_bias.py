@@ -25,6 +25,8 @@ class AutomationBias(PersonOracle):
 
     nested: ClassVar[dict[str, tuple[str, str]]] = {"annotator": ("oracle", "perfect")}
 
+    version = "2"  # an accepted proposed box is counted (`box_verify`) instead of free
+
     def __init__(
         self,
         p: float = 0.5,
@@ -34,12 +36,10 @@ class AutomationBias(PersonOracle):
     ):
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"p must be in [0, 1], got {p}")
-        if not 0.0 < box_tolerance <= 1.0:
-            raise ValueError(f"box_tolerance must be in (0, 1], got {box_tolerance}")
         self.p = p
         self.annotator = annotator
         self.scale_by_confidence = scale_by_confidence
-        self.box_tolerance = box_tolerance
+        self.box_tolerance = self.checked_box_tolerance(box_tolerance)
         self.inner = nested_component(oracles, annotator, "perfect")
 
     def bind(self, task, *, gold, rng):

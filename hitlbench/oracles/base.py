@@ -79,6 +79,13 @@ class PersonOracle(Oracle):
     provides = frozenset({Want.LABEL, Want.BOX, *MASK_OF_WANT})
     box_tolerance: float = 0.7
 
+    @staticmethod
+    def checked_box_tolerance(box_tolerance: float) -> float:
+        """`box_tolerance` (an IoU) if it is in (0, 1]; raises `ValueError` otherwise."""
+        if not 0.0 < box_tolerance <= 1.0:
+            raise ValueError(f"box_tolerance must be in (0, 1], got {box_tolerance}")
+        return box_tolerance
+
     def accept_wrong(self, proposal: Proposal | None) -> np.ndarray | float:
         """The chance of accepting a wrong proposal instead of correcting it (one, or per item)."""
         return 0.0
@@ -167,7 +174,9 @@ def box_review(
     """Boxes a person returns and what it cost them (Holmes et al. 2023, BB / BB-1).
 
     With no proposed box they draw one (`box_draw`); a proposed box whose IoU with the object is
-    below `tolerance` is corrected to the object (`box_correct`); a closer one is accepted as is.
+    below `tolerance` is corrected to the object (`box_correct`); a closer one is checked and
+    accepted as is (`box_verify`). At `tolerance` 1.0 every imperfect box is corrected, as the
+    paper's person returns the true box for each one they fix.
     """
     true_boxes = np.asarray(true_boxes, np.float32)
     if proposed is None:
@@ -177,7 +186,8 @@ def box_review(
     iou = box_iou(np.where(missing[:, None], 0.0, proposed), true_boxes)
     fix = ~missing & (iou < tolerance)
     boxes = np.where((missing | fix)[:, None], true_boxes, proposed)
-    return boxes, Effort({Action.BOX_DRAW: int(missing.sum()), Action.BOX_CORRECT: int(fix.sum())})
+    counts = {Action.BOX_DRAW: int(missing.sum()), Action.BOX_CORRECT: int(fix.sum())}
+    return boxes, Effort({**counts, Action.BOX_VERIFY: int((~missing & ~fix).sum())})
 
 
 def mask_review(truth: Truth, wants: frozenset[Want]) -> tuple[dict[str, np.ndarray], Effort]:

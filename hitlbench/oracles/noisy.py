@@ -26,6 +26,8 @@ class NoisyOracle(PersonOracle):
     automation bias; boxes and masks, when asked for, as a careful person gives them.
     """
 
+    version = "2"  # an accepted proposed box is counted (`box_verify`) instead of free
+
     def __init__(
         self,
         p: float = 0.1,
@@ -42,15 +44,13 @@ class NoisyOracle(PersonOracle):
             raise ValueError(f"unsure must be in [0, 1], got {unsure}")
         if any(not 0.0 <= a <= 1.0 for a in (class_accuracy or {}).values()):
             raise ValueError("class_accuracy values must be in [0, 1]")
-        if not 0.0 < box_tolerance <= 1.0:
-            raise ValueError(f"box_tolerance must be in (0, 1], got {box_tolerance}")
         self.p = p
         self.structure = structure
         self.similar = similar
         self.confusion = confusion
         self.class_accuracy = class_accuracy
         self.unsure = unsure
-        self.box_tolerance = box_tolerance
+        self.box_tolerance = self.checked_box_tolerance(box_tolerance)
         self.person: Person | None = None
 
     def bind(self, task, *, gold, rng):

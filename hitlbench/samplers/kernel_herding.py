@@ -16,7 +16,7 @@ import torch
 from threadpoolctl import threadpool_limits
 
 from ..cache import cached_arrays
-from ..torch_rng import seeded
+from ..embeddings.timm_embedder import TimmEmbedder
 from ..types import PoolView
 from .base import Sampler, samplers
 
@@ -25,8 +25,6 @@ METHODS = ("exact", "approx")
 # The exact method keeps the N x N kernel matrix when it fits in this many bytes (3 GiB: about
 # 28,000 items in float32) and otherwise computes one kernel column per pick.
 GRAM_MAX_BYTES = 3 * 2**30
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 _ROWS = 16384  # rows per block when streaming a large pool
 _AXES_SAMPLE = 65536  # rows the approximate method estimates its principal axes from
 
@@ -278,26 +276,9 @@ def _image_batches(pool: PoolView, size: int = 256) -> Iterator[np.ndarray]:
 
 def _lite0_features(pool: PoolView, size: int) -> np.ndarray:
     """Pooled ImageNet features [N, 1280] of EfficientNet-Lite0 (offline weights), images resized to `size`."""
-    from ..pretrained import create_timm
-
-    with seeded(0):  # random init before the weights load: leave torch's global stream alone
-        model = create_timm("efficientnet_lite0", pretrained=True, num_classes=0).eval()
-    mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
-    std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
-    out = []
-    with torch.inference_mode():
-        for batch in _image_batches(pool):
-            images = torch.from_numpy(batch)
-            if images.shape[1] not in (1, 3):
-                raise ValueError(
-                    f"the embedder needs grey or RGB images, got {images.shape[1]} channels"
-                )
-            images = images.expand(-1, 3, -1, -1)
-            images = torch.nn.functional.interpolate(
-                images, size=(size, size), mode="bilinear", align_corners=False, antialias=True
-            )
-            out.append(model((images - mean) / std).numpy())
-    return np.concatenate(out)
+    embedder = TimmEmbedder("efficientnet_lite0", input_px=size)
+    embedder.bind(device="cpu", seed=0)
+    return np.concatenate([embedder.embed(batch) for batch in _image_batches(pool)])
 
 
 def _next_positions(order: np.ndarray, indices: np.ndarray, k: int) -> np.ndarray:
@@ -318,9 +299,10 @@ class KernelHerding(Sampler):
 
     - `embedder`: "efficientnet_lite0" (pooled ImageNet features [N, 1280] of the uncropped
       images, offline weights) or "pixels" (the raw pixels, cheap).
-    - `embed_size`: the side images are resized to for EfficientNet-Lite0, which downsamples
-      32x: 64 px (default) leaves a 2 x 2 final feature map at about 1/12 of the compute of its
-      native 224 px, enough for 28 px Fashion-MNIST; 96 px (3 x 3) costs 2.25x more.
+    - `embed_size`: the side images are resized to for EfficientNet-Lite0 (`TimmEmbedder`),
+      which downsamples 32x: at its native 224 px (default) a 7 x 7 final feature map resolves
+      an item that fills part of the image; 64 px (a 2 x 2 map, 1/12 of the compute) carried
+      little class information on cluttered canvases (`benchmarks/herding_features.py`).
     - `pca`: principal components kept (None: all).
     - `bandwidth`: the RBF's sigma; None: the median pairwise distance on `median_sample`
       items drawn with `seed`.
@@ -329,11 +311,13 @@ class KernelHerding(Sampler):
     """
 
     uses_model = False
+    # 2: features from the shared `TimmEmbedder` (antialiased only when shrinking), 224 px
+    version = "2"
 
     def __init__(
         self,
         embedder: str = "efficientnet_lite0",
-        embed_size: int = 64,
+        embed_size: int = 224,
         pca: int | None = 64,
         bandwidth: float | None = None,
         median_sample: int = 2000,
@@ -382,6 +366,7 @@ class KernelHerding(Sampler):
             "embed_size": self.embed_size,
             "indices": _digest(np.asarray(pool.indices, dtype=np.int64)),
             "images": images.hexdigest(),
+            "version": self.version,
         }
 
         def compute() -> dict[str, np.ndarray]:
