@@ -210,7 +210,11 @@ def break_even_lines(
         [m, verdicts[m].verdict, *(break_even(runs[baseline], runs[m], a) for a in actions)]
         for m in others
     ]
-    headers = ["method", f"{EFFORT_TOTAL} verdict", *(f"{a} (now {now[a]:g} s)" for a in actions)]
+    headers = [
+        "method",
+        f"{metric_name(EFFORT_TOTAL)} verdict",
+        *(f"{a} (now {now[a]:g} s)" for a in actions),
+    ]
     table = tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
     return [
         "### Effort: where the verdict would flip",

@@ -543,7 +543,7 @@ def test_effort_verdicts_carry_their_break_even_unit_costs():
     rows = table(md, "### Effort: where the verdict would flip")
     # 50 s cheaper now with 20 more box corrections: equal totals at 3.5 + 50 / 20 = 6 s a box
     assert rows["Boxes"]["box_correct (now 3.5 s)"] == "< 6 s"
-    assert rows["Boxes"]["effort_s_total verdict"] == "better"
+    assert rows["Boxes"]["effort (s) verdict"] == "better"
 
 
 def test_contrasts_compare_two_methods_paired_by_seed():
