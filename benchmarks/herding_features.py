@@ -24,7 +24,7 @@ from hitlbench.embeddings.timm_embedder import TimmEmbedder
 from hitlbench.samplers.kernel_herding import pca_project
 
 SETTINGS = {  # the dataset parameters of benchmarks/holmes2023.yaml's two regimes
-    "paper": {"item_min": 32, "item_max": 48, "n_clutter": 2, "noise": 20},
+    "paper": {"size": 1728, "item_min": 32, "item_max": 48, "n_clutter": 1, "noise": 20},
     "high_error": {},
 }
 SIZES = (64, 224)
