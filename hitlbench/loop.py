@@ -153,6 +153,7 @@ def run_loop(
         return crop_resize(images, boxes, size)
 
     pool = split.pool.copy()
+    pool_labels = data.labels[split.pool]  # the class shares an order's labels are held against
     labeled_idx = np.zeros(0, dtype=np.int64)
     labeled_y = np.zeros(0, dtype=np.int64)
     given_boxes = np.zeros((0, 4), dtype=np.float32)  # NaN rows: the person gave no box
@@ -301,7 +302,7 @@ def run_loop(
             "unsure_cum": unsure_cum,
             **_proposal_quality(proposal, truth.labels, unanswered, unanswered_cum),
             **label_quality(labeled_y, data.labels[labeled_idx]),
-            **class_coverage(data.labels[labeled_idx], data.labels[split.pool], task.n_classes),
+            **class_coverage(data.labels[labeled_idx], pool_labels, task.n_classes),
             "effort": effort,
             "effort_s": round(effort_s, 6),
             "effort_s_cum": round(effort_s_cum, 6),

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from .record_metrics import AT_EXPERT, ROUND
+
 # summary keys (docs/concepts.md, "Metrics")
 SUMMARY = {
     "total_corrections": "corrections",
@@ -83,9 +85,9 @@ def metric_name(metric: str) -> str:
         return _round_field(rest)
     if head == "effort_s_to" and rest:
         return f"effort (s) to accuracy {rest}"
-    if found := re.fullmatch(r"round\.(\d+)\.(\w+)", metric):
+    if found := ROUND.fullmatch(metric):
         return f"{_round_field(found[2])} after round {found[1]}"
-    if found := re.fullmatch(r"at_expert_s\.([\d.]+?)(?:\.wait\.([\d.]+))?\.(\w+)", metric):
+    if found := AT_EXPERT.fullmatch(metric):
         wait = f", {found[2]} s wait per round" if found[2] else ""
         return f"{_round_field(found[3])} at {found[1]} s of the person's time{wait}"
     return metric

@@ -120,7 +120,7 @@ def record_fields(markdown):
 def rows_under(markdown, heading):
     """The rows of the first table under `heading`, each {column header: cell}, with readable
     column names (and the `metric` cells of comparison tables) read back as record fields."""
-    fields = {name: f"{path.strip('`')}" for name, path in record_fields(markdown).items()}
+    fields = {name: path.strip("`") for name, path in record_fields(markdown).items()}
 
     def field(text):
         if text in fields:
