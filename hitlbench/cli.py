@@ -12,11 +12,13 @@ from typing import Any
 import yaml
 from tabulate import tabulate
 
-from . import __version__, error_analysis, yaml12
+from . import __version__
+from .core.registry import PluginWarning
+from .harness import yaml12
+from .harness.results import read_record
+from .harness.spec import apply_override
 from .registries import COMPONENT_KINDS, REGISTRIES
-from .registry import PluginWarning
-from .results import read_record
-from .spec import apply_override
+from .simulation import error_analysis
 from .types import HitlbenchError
 
 
@@ -125,8 +127,8 @@ def summary_lines(record: dict) -> list[str]:
 def cmd_run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from .runner import execute
-    from .spec import resolve_spec
+    from .harness.runner import execute
+    from .harness.spec import resolve_spec
 
     spec = resolve_spec(build_raw_spec(args))
     names = " ".join(f"{k}={spec[k]['name']}" for k in ("dataset", *COMPONENT_KINDS))
@@ -235,8 +237,8 @@ def suite_records(given: str | None, suite: str) -> Path:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from .bench import run_suite
-    from .suites import load_suite
+    from .harness.bench import run_suite
+    from .harness.suites import load_suite
 
     suite = load_suite(args.suite)
     out_dir = Path(args.out or RECORDS_ROOT) / suite.name
@@ -259,8 +261,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_leaderboard(args: argparse.Namespace) -> int:
-    from . import leaderboard
-    from .suites import load_suite
+    from .harness.suites import load_suite
+    from .publish import leaderboard
 
     suite = load_suite(args.suite)
     records_dir = suite_records(args.records, suite.name)
@@ -284,9 +286,9 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
-    from . import plots
-    from .records import load_records
-    from .suites import load_suite
+    from .harness.records import load_records
+    from .harness.suites import load_suite
+    from .publish import plots
 
     targets = args.targets
     if len(targets) == 1 and not targets[0].endswith(".json") and not Path(targets[0]).is_dir():

@@ -4,12 +4,12 @@ the zero_shot classifier nests and the embedders that embedding_mlp nests."""
 from __future__ import annotations
 
 from .classifiers import classifiers
+from .core.registry import Registry
 from .data import datasets
 from .detectors import detectors
 from .embeddings import embedders
 from .feedback import feedback
 from .oracles import oracles
-from .registry import Registry
 from .samplers import samplers
 from .zero_shot import labelers
 

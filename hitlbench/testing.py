@@ -17,14 +17,14 @@ import torch
 
 from .annotators.person import UNSURE
 from .classifiers.base import Classifier
+from .core.effort import LABEL_ACTIONS
+from .core.params import check_params, init_parameters, parameter_hints
+from .core.torch_rng import seeded
 from .data.base import Dataset, ImageData
 from .detectors.base import Detector
-from .effort import LABEL_ACTIONS
 from .feedback.base import Feedback
 from .oracles.base import Oracle
-from .params import check_params, init_parameters, parameter_hints
 from .samplers.base import Sampler
-from .torch_rng import seeded
 from .types import (
     Action,
     Gold,

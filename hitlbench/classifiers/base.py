@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from ..component import Component
-from ..explain import CamSpec
-from ..registry import Registry
+from ..core.component import Component
+from ..core.explain import CamSpec
+from ..core.registry import Registry
 from ..types import NO_ANSWER, FitReport, LabeledView, TaskInfo
 
 if TYPE_CHECKING:

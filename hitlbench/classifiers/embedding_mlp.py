@@ -9,10 +9,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..component import nested_component
+from ..core.component import nested_component
+from ..core.torch_rng import seeded
 from ..embeddings import dataset_embeddings, embedders
 from ..embeddings.streaming import stream_forward
-from ..torch_rng import seeded
 from ..types import DivergedError, FitReport, HitlbenchError
 from .base import Classifier, classifiers
 

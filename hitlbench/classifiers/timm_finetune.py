@@ -7,7 +7,7 @@ import hashlib
 import torch
 import torch.nn.functional as F
 
-from ..pretrained import create_timm
+from ..core.pretrained import create_timm
 from .base import classifiers
 from .torch_image import Recipe, TorchImageClassifier
 

@@ -11,8 +11,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..explain import CamSpec, gradcam, gradcam_with_logits
-from ..torch_rng import seeded
+from ..core.explain import CamSpec, gradcam, gradcam_with_logits
+from ..core.torch_rng import seeded
 from ..types import DivergedError, FitReport, TaskInfo
 from .base import Classifier
 

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 import numpy as np
 from tqdm.auto import tqdm
 
-from ..component import nested_component
+from ..core.component import nested_component
 from ..types import FitReport
 from ..zero_shot.base import labelers
 from .base import Classifier, classifiers

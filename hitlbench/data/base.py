@@ -9,9 +9,9 @@ from typing import Annotated, Any, ClassVar
 import numpy as np
 from pydantic import Field
 
-from ..component import Component
 from ..concepts import concept_task, resolve_concept
-from ..registry import Registry
+from ..core.component import Component
+from ..core.registry import Registry
 from ..types import MASK_OF_WANT, HitlbenchError, TaskInfo, Want
 from .splits import make_split
 

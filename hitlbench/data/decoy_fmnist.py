@@ -22,7 +22,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from ..cache import cached_arrays
+from ..core.cache import cached_arrays
 from ..types import Want
 from .base import Dataset, ImageData, datasets
 from .fmnist import CLASS_NAMES, FashionMNIST

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..cache import cached_arrays
+from ..core.cache import cached_arrays
 from ..types import HitlbenchError
 from .base import Dataset, ImageData, datasets
 

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..cache import cached_arrays
+from ..core.cache import cached_arrays
 from ..types import Want
 from .base import Dataset, ImageData, datasets
 from .fmnist import CLASS_NAMES, FashionMNIST

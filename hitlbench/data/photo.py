@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from ..cache import cached_arrays
+from ..core.cache import cached_arrays
 from ..types import HitlbenchError, Want
 from .base import Dataset, ImageData, require_classes
 from .decode import as_shown

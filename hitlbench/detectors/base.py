@@ -7,8 +7,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from ..component import Component
-from ..registry import Registry
+from ..core.component import Component
+from ..core.registry import Registry
 from ..types import LabeledView, Want
 
 

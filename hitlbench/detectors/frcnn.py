@@ -14,8 +14,8 @@ from torchvision.models.detection.faster_rcnn import FastRCNNPredictor, TwoMLPHe
 from torchvision.ops import FeaturePyramidNetwork, MultiScaleRoIAlign
 from torchvision.ops.feature_pyramid_network import LastLevelMaxPool
 
-from ..pretrained import create_timm
-from ..torch_rng import TorchStream
+from ..core.pretrained import create_timm
+from ..core.torch_rng import TorchStream
 from ..types import Want
 from .base import Detector, detectors
 

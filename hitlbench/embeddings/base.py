@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from ..component import Component
-from ..registry import Registry
+from ..core.component import Component
+from ..core.registry import Registry
 from ..types import HitlbenchError
 
 

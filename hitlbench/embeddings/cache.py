@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from ..cache import cache_root
-from ..results import canonical_json, write_text_atomic
+from ..core.cache import cache_root
+from ..core.storage import canonical_json, write_text_atomic
 
 FORMAT = 1  # bump when the layout of an entry changes
 STALE_TEMP_S = 24 * 3600  # a temporary file untouched this long was left by a killed write

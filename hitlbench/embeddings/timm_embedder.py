@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..pretrained import create_timm, network_input
-from ..torch_rng import seeded
+from ..core.pretrained import create_timm, network_input
+from ..core.torch_rng import seeded
 from ..types import HitlbenchError
 from .base import Embedder, embedders
 from .cache import state_digest

@@ -9,9 +9,9 @@ from typing import ClassVar
 import numpy as np
 import torch
 
-from ..component import Component
-from ..explain import CamSpec
-from ..registry import Registry
+from ..core.component import Component
+from ..core.explain import CamSpec
+from ..core.registry import Registry
 from ..types import Want
 
 

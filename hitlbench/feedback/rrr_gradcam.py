@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..explain import CamSpec, mask_like, normalize
+from ..core.explain import CamSpec, mask_like, normalize
 from ..types import Want
 from .base import Feedback, feedback
 

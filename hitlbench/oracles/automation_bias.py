@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..component import nested_component
+from ..core.component import nested_component
 from ..types import Proposal
 from .base import PersonOracle, oracles
 

@@ -13,9 +13,9 @@ from typing import ClassVar
 import numpy as np
 
 from ..annotators.person import UNSURE, respond
-from ..component import Component
-from ..metrics import box_iou
-from ..registry import Registry
+from ..core.component import Component
+from ..core.metrics import box_iou
+from ..core.registry import Registry
 from ..types import (
     MASK_OF_WANT,
     NO_ANSWER,

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..component import nested_component
+from ..core.component import nested_component
 from ..types import Action, Effort, Review, Want
 from .base import Oracle, oracles, refuse_unsupported
 from .crowd import Crowd

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from ..component import Component
-from ..registry import Registry
+from ..core.component import Component
+from ..core.registry import Registry
 from ..types import DivergedError, PoolView
 
 if TYPE_CHECKING:

@@ -18,11 +18,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..component import nested_component
+from ..core.component import nested_component
+from ..core.pretrained import create_timm
 from ..embeddings import dataset_embeddings, embedders
 from ..embeddings.open_clip_embedder import OpenCLIPEmbedder
 from ..embeddings.timm_embedder import TimmEmbedder
-from ..pretrained import create_timm
 from ..types import HitlbenchError
 from ..zero_shot.class_map import imagenet_matrix, synsets_of
 from .base import Sampler, samplers

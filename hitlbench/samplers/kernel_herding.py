@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from threadpoolctl import threadpool_limits
 
-from ..cache import cached_arrays
+from ..core.cache import cached_arrays
 from ..embeddings.timm_embedder import TimmEmbedder
 from ..types import PoolView
 from .base import Sampler, samplers

@@ -9,7 +9,7 @@ from typing import Literal
 import numpy as np
 import torch
 
-from ..pretrained import create_timm, network_input
+from ..core.pretrained import create_timm, network_input
 from ..types import HitlbenchError
 from .base import Answers, Labeler, labelers
 from .class_map import class_synsets, imagenet_matrix, synsets_of

@@ -22,8 +22,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..pretrained import downloads_allowed, hub_offline_unless_allowed
-from ..torch_rng import seeded
+from ..core.pretrained import downloads_allowed, hub_offline_unless_allowed
+from ..core.torch_rng import seeded
 from ..types import HitlbenchError, TaskInfo
 from .base import Answers, Labeler, labelers
 

@@ -18,7 +18,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from ..cache import cache_root
+from ..core.cache import cache_root
 from ..types import HitlbenchError
 
 DEBIAN_DIR = Path("/usr/share/wordnet")

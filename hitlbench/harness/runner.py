@@ -11,17 +11,18 @@ from typing import Any
 import numpy as np
 import torch
 
-from .data.base import SplitData
-from .data.splits import stratified_take
-from .explain import CamSpec
-from .loop import Components, LoopRngs, LoopSettings, run_loop
-from .metrics import aulc_effort, effort_to_reach
-from .oracles.base import Oracle
-from .provenance import behaviour_hash
-from .registries import COMPONENT_KINDS, REGISTRIES
-from .results import SCHEMA, environment, record_path, write_json_atomic
+from ..core.explain import CamSpec
+from ..core.metrics import aulc_effort, effort_to_reach
+from ..core.provenance import behaviour_hash
+from ..core.storage import write_json_atomic
+from ..data.base import SplitData
+from ..data.splits import stratified_take
+from ..oracles.base import Oracle
+from ..registries import COMPONENT_KINDS, REGISTRIES
+from ..simulation.loop import Components, LoopRngs, LoopSettings, run_loop
+from ..types import Action, Effort, Gold, HitlbenchError
+from .results import SCHEMA, environment, record_path
 from .spec import SPEC_KINDS, check_annotations, device_available, instantiate, run_id
-from .types import Action, Effort, Gold, HitlbenchError
 
 
 def component_block(kind: str, name: str) -> dict[str, Any]:

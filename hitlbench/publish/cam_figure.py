@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from .records import CEILING, method_of, setting_of, setting_text
-from .results import canonical_json
+from ..core.storage import canonical_json
+from ..harness.records import CEILING, method_of, setting_of, setting_text
 
 Record = Mapping[str, Any]
 

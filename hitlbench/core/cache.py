@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .results import canonical_json
+from .storage import canonical_json
 
 
 def cache_root() -> Path:

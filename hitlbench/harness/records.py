@@ -13,9 +13,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..core.storage import canonical_json
+from ..types import HitlbenchError
 from .record_metrics import derived_value, is_derived
-from .results import canonical_json
-from .types import HitlbenchError
 
 CEILING = "ceiling"  # the method name of the reference cells that fit once on every pool label
 CEILING_ROW = "all labels, one fit"  # how tables and figures name those cells

@@ -10,28 +10,17 @@ from typing import Any
 
 import numpy as np
 
-from .annotators.person import UNSURE
-from .cam_examples import cam_examples, example_positions
-from .classifiers.base import Classifier, answered_argmax
-from .crops import crop_resize
-from .data.base import SplitData
-from .detectors.base import Detector, whole_image_boxes
-from .effort import as_ratings, to_seconds
-from .error_analysis import ErrorCounts
-from .evaluation import (
-    EVALUATION_CAM,
-    checked_proba,
-    class_coverage,
-    crop_masks,
-    diverged,
-    holdout_metrics,
-    label_quality,
-)
-from .explain import CamSpec
-from .feedback.base import Feedback
-from .oracles.base import Oracle
-from .samplers.base import Sampler
-from .types import (
+from ..annotators.person import UNSURE
+from ..classifiers.base import Classifier, answered_argmax
+from ..core.crops import crop_resize
+from ..core.effort import as_ratings, to_seconds
+from ..core.explain import CamSpec
+from ..data.base import SplitData
+from ..detectors.base import Detector, whole_image_boxes
+from ..feedback.base import Feedback
+from ..oracles.base import Oracle
+from ..samplers.base import Sampler
+from ..types import (
     NO_ANSWER,
     DivergedError,
     Effort,
@@ -43,6 +32,17 @@ from .types import (
     Truth,
     Want,
     as_indices,
+)
+from .cam_examples import cam_examples, example_positions
+from .error_analysis import ErrorCounts
+from .evaluation import (
+    EVALUATION_CAM,
+    checked_proba,
+    class_coverage,
+    crop_masks,
+    diverged,
+    holdout_metrics,
+    label_quality,
 )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from .record_metrics import AT_EXPERT, ROUND
+from ..harness.record_metrics import AT_EXPERT, ROUND
 
 # summary keys (docs/concepts.md, "Metrics")
 SUMMARY = {

@@ -12,14 +12,14 @@ from typing import Annotated, Any, Literal
 import torch
 from pydantic import Field
 
-from .classifiers.base import Classifier
-from .effort import ADDED_ACTIONS, seconds_table
-from .explain import CamSpec
-from .params import check_value
-from .registries import COMPONENT_KINDS, REGISTRIES
-from .registry import parameters_of
-from .results import canonical_json, spec_hash
-from .types import HitlbenchError, Want
+from ..classifiers.base import Classifier
+from ..core.effort import ADDED_ACTIONS, seconds_table
+from ..core.explain import CamSpec
+from ..core.params import check_value
+from ..core.registry import parameters_of
+from ..core.storage import canonical_json, spec_hash
+from ..registries import COMPONENT_KINDS, REGISTRIES
+from ..types import HitlbenchError, Want
 
 SPEC_KINDS = ("dataset", *COMPONENT_KINDS)
 DEFAULT_COMPONENTS = {

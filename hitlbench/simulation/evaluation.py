@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .classifiers.base import Classifier, answered_argmax
-from .crops import crop_resize
-from .data.base import ImageData
-from .explain import CamSpec
-from .metrics import accuracy, binary_metrics, box_metrics, explanation_metrics, macro_f1
-from .types import DivergedError, HitlbenchError
+from ..classifiers.base import Classifier, answered_argmax
+from ..core.crops import crop_resize
+from ..core.explain import CamSpec
+from ..core.metrics import accuracy, binary_metrics, box_metrics, explanation_metrics, macro_f1
+from ..data.base import ImageData
+from ..types import DivergedError, HitlbenchError
 
 EVALUATION_CAM = CamSpec()  # Grad-CAM as the records before `evaluation_cam` scored it
 

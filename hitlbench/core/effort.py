@@ -22,8 +22,8 @@ from typing import Annotated
 
 from pydantic import Field
 
+from ..types import Action, Effort, HitlbenchError
 from .params import check_value
-from .types import Action, Effort, HitlbenchError
 
 Seconds = Annotated[float, Field(ge=0)]
 

@@ -23,9 +23,9 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..harness.record_metrics import round_waits
+from ..harness.records import by_setting_and_method
 from .plots_common import MARKERS, Curve, draw_line, interpolated
-from .record_metrics import round_waits
-from .records import by_setting_and_method
 
 Record = Mapping[str, Any]
 X_LABELS = {"n_labeled": "items rated", "expert_s": "the person's time (s): ratings + waits"}

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .results import CODE_PATHS, SCHEMA, git_hash, write_json_atomic
+from ..core.storage import write_json_atomic
+from ..types import HitlbenchError
+from .results import CODE_PATHS, SCHEMA, git_hash
 from .runner import execute
 from .spec import device_available, run_id
 from .suites import Cell, Suite
-from .types import HitlbenchError
 
 EXECUTORS = ("serial", "process", "ray")
 

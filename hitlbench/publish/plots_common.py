@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.axes import Axes
 
-from .verdicts import ci_half_width
+from ..harness.verdicts import ci_half_width
 
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")  # one per setting or method, in order
 Curve = tuple[np.ndarray, list[list[float]]]  # x values, the seeds' y values at each x

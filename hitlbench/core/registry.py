@@ -12,8 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from ..types import HitlbenchError
 from .params import check_params, init_parameters, shared_parameters
-from .types import HitlbenchError
 
 T = TypeVar("T")
 

@@ -10,13 +10,13 @@ from typing import Any
 
 import yaml
 
+from ..types import HitlbenchError
 from . import yaml12
 from .records import CEILING, REFERENCE_MAP_ROWS
 from .spec import apply_override, resolve_spec, run_id
-from .types import HitlbenchError
 from .verdicts import MIN_SEEDS
 
-SUITE_DIR = Path(__file__).resolve().parent.parent / "benchmarks"
+SUITE_DIR = Path(__file__).resolve().parents[2] / "benchmarks"
 SUITE_KEYS = {
     "name", "description", "seeds", "settings", "defaults", "grid", "methods", "baseline",
     "references", "leaderboard",

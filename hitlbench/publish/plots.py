@@ -19,12 +19,9 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
-from .cam_figure import cam_figure, has_cam_examples
-from .effort import UNSOURCED
-from .labeler_figure import NAME as LABELER_FIGURE
-from .labeler_figure import has_labeler_runs, labeler_figure
-from .plots_common import MARKERS, Curve, draw_line, interpolated
-from .records import (
+from ..core.effort import UNSOURCED
+from ..core.storage import canonical_json
+from ..harness.records import (
     CEILING,
     CEILING_ROW,
     REFERENCE_MAP_ROWS,
@@ -34,7 +31,10 @@ from .records import (
     setting_text,
     summary_value,
 )
-from .results import canonical_json
+from .cam_figure import cam_figure, has_cam_examples
+from .labeler_figure import NAME as LABELER_FIGURE
+from .labeler_figure import has_labeler_runs, labeler_figure
+from .plots_common import MARKERS, Curve, draw_line, interpolated
 from .round_figures import round_figures, slug
 
 matplotlib.use("Agg")

@@ -18,16 +18,8 @@ from typing import Any
 import numpy as np
 from tabulate import tabulate
 
-from .comparisons import (
-    DASH,
-    EFFORT_TOTAL,
-    break_even_lines,
-    compare_runs,
-    comparison_lines,
-    contrast_lines,
-)
-from .metric_names import metric_name
-from .records import (
+from ..core.storage import write_text_atomic
+from ..harness.records import (
     CEILING,
     CEILING_ROW,
     MISSING,
@@ -44,8 +36,16 @@ from .records import (
     setting_text,
     summary_value,
 )
-from .results import write_text_atomic
-from .verdicts import Comparison, ci_half_width
+from ..harness.verdicts import Comparison, ci_half_width
+from .comparisons import (
+    DASH,
+    EFFORT_TOTAL,
+    break_even_lines,
+    compare_runs,
+    comparison_lines,
+    contrast_lines,
+)
+from .metric_names import metric_name
 
 LABEL_EVERYTHING = "label everything"
 NOT_RUN = "not run"

@@ -9,10 +9,17 @@ from typing import Any
 import numpy as np
 from tabulate import tabulate
 
-from .effort import UNSOURCED
+from ..core.effort import UNSOURCED
+from ..harness.records import (
+    MISSING,
+    LeaderboardError,
+    by_seed,
+    direction,
+    setting_key,
+    summary_value,
+)
+from ..harness.verdicts import ALPHA, MIN_SEEDS, Comparison, K, compare
 from .metric_names import metric_name
-from .records import MISSING, LeaderboardError, by_seed, direction, setting_key, summary_value
-from .verdicts import ALPHA, MIN_SEEDS, Comparison, K, compare
 
 DASH = "–"
 DEFAULT_MARGIN = "3%"  # of the baseline's mean, where a suite states none for a metric

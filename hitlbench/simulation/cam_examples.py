@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .classifiers.base import Classifier
-from .explain import CamSpec
+from ..classifiers.base import Classifier
+from ..core.explain import CamSpec
 
 N_EXAMPLES = 4
 

