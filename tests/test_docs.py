@@ -20,7 +20,7 @@ LINK = re.compile(r"\]\(([^)\s]+)\)")
 def test_every_builtin_has_an_up_to_date_page():
     problems = docgen.check(ROOT / "docs" / "strategies")
     assert not problems, (
-        "strategy pages are missing or out of date; run `python -m hitlbench.docgen`:\n"
+        "strategy pages are missing or out of date; run `python -m hitlbench.publish.docgen`:\n"
         + "\n".join(problems)
     )
 
