@@ -15,6 +15,7 @@ from tabulate import tabulate
 from . import __version__
 from .core.registry import PluginWarning
 from .harness import yaml12
+from .harness.records import class_name
 from .harness.results import read_record
 from .harness.spec import apply_override
 from .registries import COMPONENT_KINDS, REGISTRIES
@@ -207,20 +208,14 @@ def cmd_report(args: argparse.Namespace) -> int:
             print(line)
         analysis = record["summary"].get("error_analysis")
         if analysis:
-            names = _class_names(record)
+            n = len(analysis["corrections_by_class"])
+            names = [class_name(record, c) for c in range(n)]
             print()
             print(error_analysis.markdown(analysis, names))
             if args.plot:
                 figure = Path(path).with_suffix(".errors.png")
                 print(f"figure: {error_analysis.figure(analysis, names, figure)}")
     return 0
-
-
-def _class_names(record: dict) -> list[str]:
-    """The record's class names, when it knows them; else class ids."""
-    n = len(record["summary"]["error_analysis"]["corrections_by_class"])
-    names = record.get("data", {}).get("class_names")
-    return list(names) if names else [str(c) for c in range(n)]
 
 
 RECORDS_ROOT = Path("leaderboards") / "records"

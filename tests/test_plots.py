@@ -152,6 +152,17 @@ def test_explanation_records_add_effort_curves_and_an_example_figure(tmp_path):
     assert "class 1" in axes[1, 0].get_ylabel()
 
 
+def test_the_example_figure_names_classes_where_the_record_has_names():
+    runs = [with_explanations(make_record("none", 0), 0)]
+    runs[0]["data"] = {"class_names": ["T-shirt/top", "Trouser"]}
+    fig = cam_figure(runs, "xil")
+    axes = np.array(fig.axes).reshape(2, 2)
+    assert axes[1, 0].get_ylabel().endswith("class Trouser")
+    assert axes[1, 1].get_xlabel() == "predicted T-shirt/top"
+    text = " ".join(ax.get_ylabel() + ax.get_xlabel() for ax in fig.axes)
+    assert "class 1" not in text and "predicted 0" not in text
+
+
 def test_total_effort_is_drawn_against_each_unsourced_unit_cost(tmp_path):
     from hitlbench.plots import _cost_figures
 

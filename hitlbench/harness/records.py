@@ -91,6 +91,13 @@ def load_records(paths_or_dirs: str | os.PathLike | Iterable[str | os.PathLike])
     return Records(records, failed)
 
 
+def class_name(record: Mapping[str, Any], index: int) -> str:
+    """The name of class `index` in the record's dataset (`data.class_names`); the index as text
+    where the record has no names for it."""
+    names = record.get("data", {}).get("class_names") or ()
+    return str(names[index]) if 0 <= index < len(names) else str(index)
+
+
 def method_of(record: Mapping[str, Any]) -> str:
     """The suite's method label, else the component names joined, e.g. random/none/small_cnn/…."""
     suite = record.get("suite")

@@ -10,7 +10,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..core.storage import canonical_json
-from ..harness.records import CEILING, method_of, setting_of, setting_text
+from ..harness.records import CEILING, class_name, method_of, setting_of, setting_text
 
 Record = Mapping[str, Any]
 
@@ -31,7 +31,12 @@ def _shown(records: Sequence[Record]) -> dict[str, dict[str, Mapping[str, Any]]]
     for r in sorted(records, key=lambda r: r["spec"]["seed"]):
         examples = _last_examples(r)
         if method_of(r) != CEILING and examples is not None:
-            chosen.setdefault(canonical_json(setting_of(r)), {}).setdefault(method_of(r), examples)
+            named = {
+                "true_names": [class_name(r, int(c)) for c in examples["labels"]],
+                "predicted_names": [class_name(r, int(c)) for c in examples["predicted"]],
+            }
+            by_method = chosen.setdefault(canonical_json(setting_of(r)), {})
+            by_method.setdefault(method_of(r), {**examples, **named})
     return {key: dict(sorted(by_method.items())) for key, by_method in sorted(chosen.items())}
 
 
@@ -52,7 +57,7 @@ def cam_figure(records: Sequence[Record], title: str, baseline: str | None = Non
         image = np.asarray(first["image"][k], float) / 255.0
         axes[i, 0].imshow(image, cmap="gray", vmin=0, vmax=1)
         setting = setting_text(json.loads(key))
-        axes[i, 0].set_ylabel(f"{setting}\nclass {first['labels'][k]}", fontsize="x-small")
+        axes[i, 0].set_ylabel(f"{setting}\nclass {first['true_names'][k]}", fontsize="x-small")
         for j, method in enumerate(methods, start=1):
             ax = axes[i, j]
             ex = by_method.get(method)
@@ -60,7 +65,7 @@ def cam_figure(records: Sequence[Record], title: str, baseline: str | None = Non
                 ax.imshow(image, cmap="gray", vmin=0, vmax=1)
                 cam = np.asarray(ex["cam"][k], float) / 255.0
                 ax.imshow(cam, cmap="inferno", vmin=0, vmax=1, alpha=0.6)
-                ax.set_xlabel(f"predicted {ex['predicted'][k]}", fontsize="x-small")
+                ax.set_xlabel(f"predicted {ex['predicted_names'][k]}", fontsize="x-small")
         for j in range(len(methods) + 1):
             axes[i, j].set_xticks([])
             axes[i, j].set_yticks([])
