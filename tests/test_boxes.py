@@ -101,16 +101,3 @@ def test_bb1_does_not_depend_on_how_bb_refits(tmp_path):
     a = run(tmp_path / "a", "frcnn", update="first", refit_boxes=0, **TINY_FRCNN)
     b = run(tmp_path / "b", "frcnn", update="first", refit_boxes=5, **TINY_FRCNN)
     assert [r["metrics"] for r in a] == [r["metrics"] for r in b]
-
-
-@needs_fmnist
-def test_an_inverted_canvas_is_the_same_canvas_dark_on_light():
-    from hitlbench.data.fmnist_clutter import ClutteredFashionMNIST
-
-    plain = ClutteredFashionMNIST(size=40).load()
-    inverted = ClutteredFashionMNIST(size=40, invert=True).load()
-    assert np.array_equal(inverted.images, 255 - plain.images)
-    assert np.array_equal(inverted.boxes, plain.boxes)
-    assert np.array_equal(inverted.labels, plain.labels)
-    assert inverted.images.dtype == np.uint8
-    assert "inverted" in inverted.provenance["derived"]

@@ -56,15 +56,10 @@ class ClutteredFashionMNIST(Dataset):
     Holmes et al. 2023 crop photos to a detected object before classifying; Fashion-MNIST items
     fill their frame, so this canvas makes the crop matter while staying offline and small.
     `size` items are used (a stratified subset, drawn with `seed`): by default 1,360, the size of
-    17 Flowers, the paper's smallest dataset; null for all 70,000. With `invert` every canvas is
-    shown as 255 - pixel: dark items on a light ground, as objects in the photos ImageNet models
-    were trained on (a frozen EfficientNet-Lite0 separates the classes better so: see
-    `benchmarks/holmes2023.yaml`). Images are uint8 [N, 1, canvas, canvas]; boxes float32 xyxy
-    pixels.
+    17 Flowers, the paper's smallest dataset; null for all 70,000.
     """
 
     offers = frozenset({Want.BOX})
-    added_params = {"invert": False}  # records from before `invert` existed keep their run ids
 
     def __init__(
         self,
@@ -78,7 +73,6 @@ class ClutteredFashionMNIST(Dataset):
         split: str = "holdout",
         holdout: float = 0.15,
         pool_size: int | None = None,
-        invert: bool = False,
     ):
         super().__init__(split=split, holdout=holdout, pool_size=pool_size)
         if not 8 <= item_min <= item_max <= canvas:
@@ -98,11 +92,9 @@ class ClutteredFashionMNIST(Dataset):
         self.n_clutter = n_clutter
         self.noise = noise
         self.seed = seed
-        self.invert = invert
 
-    # 3: `invert` (off by default: the same canvases as 2)
     # 2: declares its class names before loading (`declared_class_names`); the same data
-    version = "3"
+    version = "2"
 
     def declared_class_names(self):
         return CLASS_NAMES
@@ -115,9 +107,7 @@ class ClutteredFashionMNIST(Dataset):
                 base.labels, chosen, self.size, np.random.default_rng(self.seed)
             )
         params = {
-            k: v
-            for k, v in self.get_params().items()
-            if k not in ("split", "holdout", "pool_size", "invert")
+            k: v for k, v in self.get_params().items() if k not in ("split", "holdout", "pool_size")
         }
         arrays = cached_arrays(
             "fmnist_clutter",
@@ -131,15 +121,11 @@ class ClutteredFashionMNIST(Dataset):
                 self.seed,
             ),
         )
-        images = 255 - arrays["images"] if self.invert else arrays["images"]
         return ImageData(
-            images=images,
+            images=arrays["images"],
             labels=base.labels[chosen],
             class_names=base.class_names,
             boxes=arrays["boxes"],
             official_test=base.official_test[chosen],
-            provenance={
-                **base.provenance,
-                "derived": f"fmnist_clutter {params}" + (", inverted" if self.invert else ""),
-            },
+            provenance={**base.provenance, "derived": f"fmnist_clutter {params}"},
         )
