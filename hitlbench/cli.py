@@ -1,4 +1,4 @@
-"""Command line: run, bench, leaderboard, plot, list, report (DESIGN §5)."""
+"""Command line: run, bench, leaderboard, plot, site, list, report (DESIGN §5)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from .harness import yaml12
 from .harness.records import class_name
 from .harness.results import read_record
 from .harness.spec import apply_override
+from .publish.round_table import round_table
 from .registries import COMPONENT_KINDS, REGISTRIES
 from .simulation import error_analysis
 from .types import HitlbenchError
@@ -62,41 +63,6 @@ def _count_or_all(text: str) -> int | str:
         return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected an integer or 'all', got {text!r}") from None
-
-
-def round_table(rows: list[dict]) -> str:
-    """The per-round table printed after a run and by `hitlbench report`."""
-    table = []
-    for r in rows:
-        metrics = ", ".join(
-            f"{k}={v:.3f}" for k, v in r["metrics"].items() if k not in ("accuracy", "macro_f1")
-        )
-        oracle = r.get("oracle", {})
-        table.append(
-            {
-                "round": r["round"],
-                "labeled": r["n_labeled"],
-                "drawn": r["labels_drawn"],
-                "corrections": r["corrections"],
-                "corr. cum": r["corrections_cum"],
-                **({"missed": r["missed_corrections"]} if "missed_corrections" in r else {}),
-                **({"label errors": r["label_errors"]} if "label_errors" in r else {}),
-                **({"unsure": r["unsure"]} if r.get("unsure_cum") else {}),
-                **({"agreement": _maybe(oracle["agreement"])} if "agreement" in oracle else {}),
-                **({"dropped": oracle["dropped"]} if "dropped" in oracle else {}),
-                "effort": " ".join(f"{k}:{v}" for k, v in r["effort"].items()),
-                "effort s cum": round(r["effort_s_cum"], 1),
-                "accuracy": round(r["metrics"]["accuracy"], 4),
-                "macro F1": round(r["metrics"]["macro_f1"], 4),
-                **({"other metrics": metrics} if metrics else {}),
-                "fit s": round(r["time_s"].get("fit", 0.0), 2),
-            }
-        )
-    return tabulate(table, headers="keys", tablefmt="github")
-
-
-def _maybe(value: float | None) -> str:
-    return "–" if value is None else f"{value:.3f}"
 
 
 def summary_lines(record: dict) -> list[str]:
@@ -219,7 +185,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 RECORDS_ROOT = Path("leaderboards") / "records"
-LEADERBOARD_METRICS = ["total_corrections", "final_accuracy", "effort_s_total", "aulc_effort"]
+FIGURES_ROOT = Path("leaderboards") / "figures"
 
 
 def suite_records(given: str | None, suite: str) -> Path:
@@ -262,20 +228,7 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     suite = load_suite(args.suite)
     records_dir = suite_records(args.records, suite.name)
     out = Path(args.out or Path("leaderboards") / f"{suite.name}.md")
-    options = suite.leaderboard
-    path = leaderboard.write(
-        records_dir,
-        out,
-        suite=suite.name,
-        baseline=suite.baseline,
-        metrics=list(options.get("metrics", LEADERBOARD_METRICS)),
-        pivot=options.get("pivot"),
-        quoted=options.get("quoted"),
-        notes=options.get("notes"),
-        method_order=list(suite.methods),
-        margins=options.get("margins"),
-        contrasts=options.get("contrasts") or (),
-    )
+    path = leaderboard.write(records_dir, out, **leaderboard.suite_options(suite))
     print(f"leaderboard: {path}")
     return 0
 
@@ -318,6 +271,19 @@ def cmd_plot(args: argparse.Namespace) -> int:
     )
     for path in drawn:
         print(path)
+    return 0
+
+
+def cmd_site(args: argparse.Namespace) -> int:
+    from .publish.site import build_site
+
+    index = build_site(
+        Path(args.out),
+        suites=args.suites or None,
+        records_root=Path(args.records or RECORDS_ROOT),
+        figures_root=FIGURES_ROOT,
+    )
+    print(f"site: {index}")
     return 0
 
 
@@ -377,6 +343,14 @@ def make_parser() -> argparse.ArgumentParser:
         "--records", help="with a suite: its records folder, or the root holding <suite>/"
     )
     plot.set_defaults(func=cmd_plot)
+
+    site = sub.add_parser("site", help="a static HTML site of every suite's leaderboard and runs")
+    site.add_argument("suites", nargs="*", metavar="SUITE", help="default: every suite")
+    site.add_argument(
+        "--out", default="site", help="folder, replaced if it holds a site (default site/)"
+    )
+    site.add_argument("--records", help=f"records root holding <suite>/ (default {RECORDS_ROOT})")
+    site.set_defaults(func=cmd_site)
 
     lst = sub.add_parser("list", help="registered strategies with aliases, origin, description")
     lst.add_argument("kind", nargs="?", help=f"one of {', '.join(REGISTRIES)}")

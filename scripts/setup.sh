@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up a fresh machine: a virtual env with the matching torch/torchvision pair, hitlbench with
 # its test extras, and the Fashion-MNIST and WordNet 3.0 files from Debian's packages when they
-# are missing (WordNet: the zero_shot classifier's default labeler maps ImageNet onto class names).
+# are missing (WordNet: the zero_shot classifier's default labeler maps ImageNet onto class names),
+# and Chromium with its driver for the browser test of `hitlbench site`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
@@ -15,6 +16,10 @@ if [ -z "${HITLBENCH_DATA:-}" ] && [ ! -f /usr/share/datasets/fashion-mnist/trai
 fi
 if [ -z "${HITLBENCH_WORDNET:-}" ] && [ ! -f /usr/share/wordnet/index.sense ]; then
   packages+=(wordnet-base wordnet-sense-index)
+fi
+# headless Chromium and its driver for the site's browser test (tests/test_site_browser.py)
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+  packages+=(chromium chromium-driver)
 fi
 if [ ${#packages[@]} -eq 0 ]; then
   :

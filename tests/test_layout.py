@@ -82,12 +82,11 @@ def test_documented_imports_work(line):
 
 
 def test_old_module_paths_are_the_moved_modules():
+    import hitlbench.core.registry
+    import hitlbench.harness.results
     import hitlbench.loop
     import hitlbench.registry
     import hitlbench.results
-
-    import hitlbench.core.registry
-    import hitlbench.harness.results
     import hitlbench.simulation.loop
     from hitlbench.samplers.base import Sampler, samplers  # noqa: F401
 

@@ -1,6 +1,8 @@
 """Leaderboards: run records as markdown: mean and 95 % interval over seeds, and each method's
 paired comparison with the baseline and its verdict (`hitlbench.verdicts`, DESIGN §5).
 
+`build` turns records into a `Board` (tables of `Cell`s, with the comparisons' markdown beside
+them) that `Board.markdown()` prints and the static site (`publish.site`) renders as HTML.
 Everything printed comes from the records, never from the clock or the checkout, and every set
 is sorted, so regenerating a leaderboard from the same records gives the same bytes.
 """
@@ -13,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from tabulate import tabulate
@@ -47,6 +49,10 @@ from .comparisons import (
 )
 from .metric_names import metric_name
 
+if TYPE_CHECKING:
+    from ..harness.suites import Suite
+
+DEFAULT_METRICS = ("total_corrections", "final_accuracy", "effort_s_total", "aulc_effort")
 LABEL_EVERYTHING = "label everything"
 NOT_RUN = "not run"
 KIND_ORDER = ("dataset", "sampler", "detector", "classifier", "oracle", "feedback")
@@ -117,6 +123,47 @@ def _setting_value(record: Mapping[str, Any], key: str) -> Any:
 
 
 @dataclass(frozen=True)
+class Cell:
+    """One table cell: its text as printed, the number it shows (a mean, a count, a published
+    value; None for none) to sort by, whether it is its column's best mean, and the verdict
+    against the baseline printed beside it."""
+
+    text: str
+    value: float | None = None
+    best: bool = False
+    verdict: str | None = None
+
+    def markdown(self) -> str:
+        """`text`, bold when best, then " — verdict"."""
+        text = f"**{self.text}**" if self.best else self.text
+        return f"{text} — {self.verdict}" if self.verdict else text
+
+
+@dataclass(frozen=True)
+class Row:
+    """A table row: the method (or reference row) it is about and its cells, one per header
+    after the first; `reference` for the rows that are not methods (label everything, the
+    ceiling, the reference maps)."""
+
+    name: str
+    cells: list[Cell]
+    reference: bool = False
+
+
+@dataclass(frozen=True)
+class Table:
+    """A leaderboard table: `headers[0]` heads the row names, the others the cells."""
+
+    headers: list[str]
+    rows: list[Row]
+
+    def markdown(self) -> str:
+        """The table as GitHub markdown (tabulate, cells as printed)."""
+        body = [[row.name, *(c.markdown() for c in row.cells)] for row in self.rows]
+        return tabulate(body, headers=self.headers, tablefmt="github", disable_numparse=True)
+
+
+@dataclass(frozen=True)
 class Column:
     """One column of a table: a metric over the runs of each method (ceiling included), and the
     verdicts to print beside the methods' cells, if any."""
@@ -134,8 +181,11 @@ class Quoted:
     header: str
     values: Mapping[str, float]
 
-    def cells(self, methods: Sequence[str]) -> list[str]:
-        return [format(self.values[m], "g") if m in self.values else DASH for m in methods]
+    def cells(self, methods: Sequence[str]) -> list[Cell]:
+        return [
+            Cell(format(self.values[m], "g"), self.values[m]) if m in self.values else Cell(DASH)
+            for m in methods
+        ]
 
 
 def _quoted_columns(
@@ -166,83 +216,99 @@ def _quoted_columns(
     return {m: Quoted(f"{metric_name(m)} ({source})", values[m]) for m in metrics if m in values}
 
 
-def _method_cells(column: Column, methods: Sequence[str]) -> list[str]:
-    """The column's cells for the methods: bold for the best printed mean, then the verdict
+def _stat_cell(stat: Stat, metric: str) -> Cell:
+    return Cell(_format(stat, metric), stat.mean)
+
+
+def summary_cell(runs: Sequence[Mapping[str, Any]], metric: str) -> Cell:
+    """`metric` over `runs` (one method's seeds) as a table cell prints it: mean ± half-width of
+    the 95 % t-interval, (k/n) when only k of n runs have a value."""
+    return _stat_cell(_stat(runs, metric), metric)
+
+
+def _method_cells(column: Column, methods: Sequence[str]) -> list[Cell]:
+    """The column's cells for the methods: best for the best printed mean, and the verdict
     against the baseline where the column carries verdicts."""
     found = {m: _stat(column.runs.get(m, []), column.metric) for m in methods}
     sign = direction(column.metric)
     means = {m: _rounded_mean(s, column.metric) for m, s in found.items()}
     candidates = [sign * v for v in means.values() if v is not None]
     best = sign * max(candidates) if sign and candidates else None
-    cells = []
-    for m in methods:
-        text = _format(found[m], column.metric)
-        if best is not None and means[m] == best:
-            text = f"**{text}**"
-        if m in column.verdicts:
-            text += f" — {column.verdicts[m].verdict}"
-        cells.append(text)
-    return cells
+    return [
+        Cell(
+            _format(found[m], column.metric),
+            found[m].mean,
+            best=best is not None and means[m] == best,
+            verdict=column.verdicts[m].verdict if m in column.verdicts else None,
+        )
+        for m in methods
+    ]
 
 
-def _ceiling_cell(column: Column) -> str:
+def _ceiling_cell(column: Column) -> Cell:
     runs = column.runs.get(CEILING, [])
-    return _format(_stat(runs, column.metric), column.metric) if runs else NOT_RUN
+    return _stat_cell(_stat(runs, column.metric), column.metric) if runs else Cell(NOT_RUN)
 
 
-def _label_everything_cell(column: Column) -> str:
+def _label_everything_cell(column: Column) -> Cell:
     """Every pool image labeled from scratch, no model: its effort and no corrections; it has no
     runs, so no accuracy (the one fit on every label is the row below it)."""
     runs = [r for group in column.runs.values() for r in group]
     if column.metric == "effort_s_total" and runs:
-        seconds = [r["data"]["n_pool"] * r["spec"]["effort"]["label_scratch"] for r in runs]
-        return " / ".join(f"{s:.0f}" for s in sorted(set(seconds)))
+        seconds = sorted({r["data"]["n_pool"] * r["spec"]["effort"]["label_scratch"] for r in runs})
+        value = float(seconds[0]) if len(seconds) == 1 else None
+        return Cell(" / ".join(f"{s:.0f}" for s in seconds), value)
     if column.metric == "total_corrections":
-        return "0"
-    return DASH
+        return Cell("0", 0.0)
+    return Cell(DASH)
 
 
-def _reference_map_cell(column: Column, name: str) -> str:
+def _reference_map_cell(column: Column, name: str) -> Cell:
     """A fixed map's explanation metrics; its other metrics mean nothing (it answers no item)."""
     runs = column.runs.get(name, [])
     if not runs or not is_explanation_metric(column.metric):
-        return DASH
-    return _format(_stat(runs, column.metric), column.metric)
+        return Cell(DASH)
+    return _stat_cell(_stat(runs, column.metric), column.metric)
 
 
-def _table(columns: Sequence[Column | Quoted], methods: Sequence[str], counts: bool) -> list[str]:
-    """Method rows, then the reference rows, as github markdown lines."""
+def _table(columns: Sequence[Column | Quoted], methods: Sequence[str], counts: bool) -> Table:
+    """Method rows, then the reference rows that have any value; with `counts`, the number of
+    runs (n) after the row name."""
 
-    def cells(c: Column | Quoted) -> list[str]:
+    def cells(c: Column | Quoted) -> list[Cell]:
         if isinstance(c, Quoted):
             return c.cells(methods)
         return _method_cells(c, methods)
 
-    def reference(c: Column | Quoted, cell: Callable[[Column], str]) -> str:
-        return DASH if isinstance(c, Quoted) else cell(c)
+    def reference(c: Column | Quoted, cell: Callable[[Column], Cell]) -> Cell:
+        return Cell(DASH) if isinstance(c, Quoted) else cell(c)
 
     by_column = [cells(c) for c in columns]
-    rows = [[m, *(cells[i] for cells in by_column)] for i, m in enumerate(methods)]
+    rows = [Row(m, [cells[i] for cells in by_column]) for i, m in enumerate(methods)]
     references = [
-        [LABEL_EVERYTHING, *(reference(c, _label_everything_cell) for c in columns)],
-        [CEILING_ROW, *(reference(c, _ceiling_cell) for c in columns)],
+        Row(LABEL_EVERYTHING, [reference(c, _label_everything_cell) for c in columns], True),
+        Row(CEILING_ROW, [reference(c, _ceiling_cell) for c in columns], True),
     ]
     references += [
-        [name, *(reference(c, lambda c, n=name: _reference_map_cell(c, n)) for c in columns)]
+        Row(
+            name, [reference(c, lambda c, n=name: _reference_map_cell(c, n)) for c in columns], True
+        )
         for name in REFERENCE_MAP_ROWS
     ]
-    rows += [row for row in references if set(row[1:]) - {DASH, NOT_RUN}]  # drop empty rows
+    rows += [r for r in references if {c.text for c in r.cells} - {DASH, NOT_RUN}]  # drop empty
     headers = ["method", *(c.header for c in columns)]
     if counts:
         runs = next((c.runs for c in columns if isinstance(c, Column)), {})
 
-        def n(name: str) -> str:
-            method = CEILING if name == CEILING_ROW else name
-            return DASH if name == LABEL_EVERYTHING else str(len(runs.get(method, [])))
+        def n(name: str) -> Cell:
+            if name == LABEL_EVERYTHING:
+                return Cell(DASH)
+            count = len(runs.get(CEILING if name == CEILING_ROW else name, []))
+            return Cell(str(count), float(count))
 
-        rows = [[row[0], n(row[0]), *row[1:]] for row in rows]
+        rows = [Row(r.name, [n(r.name), *r.cells], r.reference) for r in rows]
         headers.insert(1, "n")
-    return [tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)]
+    return Table(headers, rows)
 
 
 def _by_method(records: Iterable[Mapping[str, Any]]) -> dict[str, list]:
@@ -262,7 +328,33 @@ def _group(
     return {k: _by_method(runs) for k, runs in groups.items()}
 
 
-def _setting_tables(
+@dataclass(frozen=True)
+class Section:
+    """One setting of a leaderboard: its title, grid point and runs by method, its columns (a
+    metric each, and the published values beside them), the markdown of its comparisons (with
+    the baseline, where effort verdicts flip, the suite's contrasts) and the comparisons with
+    the baseline by metric and method."""
+
+    title: str
+    setting: dict[str, Any]
+    runs: Mapping[str, Sequence[Mapping[str, Any]]]  # by method
+    columns: list[Column | Quoted]
+    comparisons: list[str]
+    verdicts: Mapping[str, Mapping[str, Comparison]]
+
+    def table(self, methods: Sequence[str], *, verdicts: bool = False) -> Table:
+        """The setting's table; with `verdicts`, each method cell with its verdict against the
+        baseline (as the markdown's comparison table gives it)."""
+        columns = [
+            Column(c.header, c.metric, c.runs, self.verdicts.get(c.metric, {}))
+            if verdicts and isinstance(c, Column)
+            else c
+            for c in self.columns
+        ]
+        return _table(columns, methods, counts=True)
+
+
+def _sections(
     records: Sequence[Mapping[str, Any]],
     methods: Sequence[str],
     baseline: str,
@@ -270,42 +362,56 @@ def _setting_tables(
     quoted: Mapping[str, Any] | None = None,
     margins: Mapping[str, Any] | None = None,
     contrasts: Sequence[Sequence[str]] = (),
-) -> list[str]:
-    """Per setting: the means, the comparisons with the baseline, where effort verdicts flip,
-    and the suite's own contrasts."""
-    lines = []
+) -> list[Section]:
+    """Per setting, sorted: the means, the comparisons with the baseline, where effort verdicts
+    flip, and the suite's own contrasts."""
+    sections = []
     for key, runs in sorted(_group(records, setting_key).items()):
         setting = json.loads(key)
         title = ", ".join(
             setting_text({k: v}) if isinstance(v, Mapping) else f"{k}={v}"
             for k, v in sorted(setting.items())
         )  # a mapping value as its leaves: "concept=shirt"
-        title = title or "all runs"
         published = _quoted_columns(quoted, setting, metrics)
         columns: list[Column | Quoted] = []
         for m in metrics:
             columns.append(Column(metric_name(m), m, runs))
             if m in published:
                 columns.append(published[m])
-        lines += [f"## {title}", "", *_table(columns, methods, counts=True), ""]
+        lines: list[str] = []
+        found: dict[str, dict[str, Comparison]] = {}
         if baseline in runs:
             compared, found = comparison_lines(runs, methods, baseline, metrics, margins)
             lines += compared
             if EFFORT_TOTAL in found:
                 lines += break_even_lines(runs, methods, baseline, found[EFFORT_TOTAL])
         lines += contrast_lines(runs, contrasts, metrics, margins)
-    return lines
+        sections.append(Section(title or "all runs", setting, runs, columns, lines, found))
+    return sections
 
 
-def _pivot_table(
+@dataclass(frozen=True)
+class Pivot:
+    """Holmes et al. Table 2's layout: methods x combinations of setting values, each cell with
+    its verdict against the baseline of its column."""
+
+    title: str
+    table: Table
+    legend: str
+
+    def markdown(self) -> list[str]:
+        return [self.title, "", self.table.markdown(), "", self.legend, ""]
+
+
+def _pivot(
     records: Sequence[Mapping[str, Any]],
     methods: Sequence[str],
     baseline: str,
     pivot: Mapping,
     margins: Mapping[str, Any] | None = None,
-) -> list[str]:
-    """Holmes et al. Table 2: methods × combinations of the `by` setting values, each cell with
-    its verdict against the baseline of its column (Holm over the whole table)."""
+) -> Pivot:
+    """The suite's `pivot` {metric, by}: a column per combination of the `by` setting values
+    (Holm over the whole table)."""
     try:
         metric, by = pivot["metric"], list(pivot["by"])
     except (KeyError, TypeError) as exc:
@@ -337,7 +443,7 @@ def _pivot_table(
         f"Verdict against {baseline} in the same column (as in the comparison tables; Holm over "
         f"this table's {len(found)} comparison{'' if len(found) == 1 else 's'})."
     )
-    return [title, "", *_table(columns, methods, counts=False), "", legend, ""]
+    return Pivot(title, _table(columns, methods, counts=False), legend)
 
 
 # --- header, components, warnings ---------------------------------------------------------
@@ -353,7 +459,14 @@ def _values(records: Iterable[Mapping[str, Any]], block: str, key: str) -> list[
     return sorted({str(r.get(block, {}).get(key) or "unknown") for r in records})
 
 
-def _header(records: Sequence[Mapping[str, Any]], suite: str) -> list[str]:
+CELLS_LEGEND = (
+    "Cells: mean ± half-width of the 95 % t-interval over seeds (n); (k/n): only k seeds reached "
+    "it and the mean is over those; bold: the best mean among the methods."
+)
+
+
+def _provenance(records: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Markdown bullets: the versions, commits, dates, machines and data the records ran with."""
     dates = sorted(d for d in (r.get("env", {}).get("date") for r in records) if d)
     date = f"{dates[0]} .. {dates[-1]}" if dates else "unknown"
     env = {
@@ -367,28 +480,16 @@ def _header(records: Sequence[Mapping[str, Any]], suite: str) -> list[str]:
         }
     )
     lines = [
-        f"# {suite}",
-        "",
-        f"Generated by `hitlbench leaderboard` from the run records ({len(records)}); "
-        "do not edit by hand.",
-        "",
         f"- hitlbench: {env['hitlbench']}",
         f"- git: {env['git']}",
         f"- dates: {date}",
         f"- device: {env['device']}; cpu: {env['cpu']}",
         f"- python: {env['python']}; torch: {env['torch']}",
     ]
-    lines += [
+    return lines + [
         f"- data: {source} (sha256 {sha}{f'; {package}' if package else ''})"
         for source, sha, package in data
     ]
-    lines += [
-        "",
-        "Cells: mean ± half-width of the 95 % t-interval over seeds (n); (k/n): only k seeds reached "
-        "it and the mean is over those; bold: the best mean among the methods.",
-        "",
-    ]
-    return lines
 
 
 def _component_texts(records: Iterable[Mapping[str, Any]], kind: str) -> dict[str, set[str]]:
@@ -507,7 +608,47 @@ def _failed(failed: Mapping[str, str]) -> list[str]:
 # --- public -----------------------------------------------------------------------------------
 
 
-def render(
+@dataclass(frozen=True)
+class Board:
+    """A leaderboard before it is printed: the tables as `Table`s, the rest as markdown lines."""
+
+    suite: str
+    n_records: int
+    methods: list[str]  # the method rows, in order: the baseline, the suite's, any other
+    provenance: list[str]  # `_provenance`
+    notices: list[str]  # which record field each column is, and warnings about changed code
+    sections: list[Section]
+    pivot: Pivot | None
+    components: list[str]
+    failed: list[str]
+    notes: str | None
+
+    def markdown(self) -> str:
+        """The leaderboard as GitHub markdown; the same board gives the same bytes."""
+        lines = [
+            f"# {self.suite}",
+            "",
+            f"Generated by `hitlbench leaderboard` from the run records ({self.n_records}); "
+            "do not edit by hand.",
+            "",
+            *self.provenance,
+            "",
+            CELLS_LEGEND,
+            "",
+            *self.notices,
+        ]
+        for section in self.sections:
+            table = section.table(self.methods).markdown()
+            lines += [f"## {section.title}", "", table, "", *section.comparisons]
+        if self.pivot:
+            lines += self.pivot.markdown()
+        lines += self.components + self.failed
+        if self.notes:
+            lines += [self.notes.strip(), ""]
+        return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def build(
     records: Sequence[Mapping[str, Any]],
     *,
     suite: str,
@@ -520,8 +661,9 @@ def render(
     method_order: Sequence[str] = (),
     margins: Mapping[str, Any] | None = None,
     contrasts: Sequence[Sequence[str]] = (),
-) -> str:
-    """The leaderboard of `records` as GitHub markdown; the same records give the same bytes.
+) -> Board:
+    """The leaderboard of `records`; raises `LeaderboardError` when the baseline has no records,
+    names a reference row, or a method has two records of one seed in one setting.
 
     `quoted` puts a paper's published numbers in a column beside each metric they exist for.
     `margins` gives the TOST equivalence margin per metric (a number, or "N%" of the baseline's
@@ -541,15 +683,41 @@ def render(
     ordered = dict.fromkeys([baseline, *method_order, *found])
     references = (CEILING, *REFERENCE_MAP_ROWS)
     methods = [m for m in ordered if m in groups and m not in references]
-    lines = _header(records, suite) + _column_names(metrics) + _warnings(records, groups)
-    lines += _setting_tables(records, methods, baseline, metrics, quoted, margins, contrasts)
-    if pivot:
-        lines += _pivot_table(records, methods, baseline, pivot, margins)
-    lines += _components(groups, methods + [r for r in references if r in groups])
-    lines += _failed(failed or {})
-    if notes:
-        lines += [notes.strip(), ""]
-    return "\n".join(lines).rstrip("\n") + "\n"
+    return Board(
+        suite=suite,
+        n_records=len(records),
+        methods=methods,
+        provenance=_provenance(records),
+        notices=_column_names(metrics) + _warnings(records, groups),
+        sections=_sections(records, methods, baseline, metrics, quoted, margins, contrasts),
+        pivot=_pivot(records, methods, baseline, pivot, margins) if pivot else None,
+        components=_components(groups, methods + [r for r in references if r in groups]),
+        failed=_failed(failed or {}),
+        notes=notes,
+    )
+
+
+def render(records: Sequence[Mapping[str, Any]], **build_kwargs: Any) -> str:
+    """The leaderboard of `records` as GitHub markdown (`build`'s arguments); the same records
+    give the same bytes."""
+    return build(records, **build_kwargs).markdown()
+
+
+def suite_options(suite: Suite) -> dict[str, Any]:
+    """`build`'s arguments from a suite file's `leaderboard` block, baseline and method order
+    (`DEFAULT_METRICS` where it names none)."""
+    options = suite.leaderboard
+    return {
+        "suite": suite.name,
+        "baseline": suite.baseline,
+        "metrics": list(options.get("metrics", DEFAULT_METRICS)),
+        "pivot": options.get("pivot"),
+        "quoted": options.get("quoted"),
+        "notes": options.get("notes"),
+        "method_order": list(suite.methods),
+        "margins": options.get("margins"),
+        "contrasts": options.get("contrasts") or (),
+    }
 
 
 def write(

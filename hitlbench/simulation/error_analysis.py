@@ -98,6 +98,23 @@ def markdown(analysis: Mapping[str, Any], class_names: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
+def confusion_panel(
+    ax: Any,
+    matrix: Sequence[Sequence[int]],
+    class_names: Sequence[str],
+    title: str,
+    xlabel: str = "answer",
+) -> None:
+    """A truth x answer count matrix [C, C] on the matplotlib axes `ax`, as the share of each
+    true class (rows sum to 1), classes named on both axes."""
+    counts = np.asarray(matrix, float)
+    share = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    ax.imshow(share, vmin=0, vmax=1, cmap="Blues")
+    ax.set(title=title, xlabel=xlabel, ylabel="truth")
+    ax.set_xticks(range(len(class_names)), class_names, rotation=90, fontsize=6)
+    ax.set_yticks(range(len(class_names)), class_names, fontsize=6)
+
+
 def figure(analysis: Mapping[str, Any], class_names: Sequence[str], path: Path) -> Path:
     """The holdout confusion and each annotator's answers as heat maps, saved to `path` (PNG)."""
     import matplotlib
@@ -113,12 +130,6 @@ def figure(analysis: Mapping[str, Any], class_names: Sequence[str], path: Path) 
     ]
     fig = Figure(figsize=(4.2 * max(1, len(panels)), 4.2), layout="constrained")
     for k, (title, matrix) in enumerate(panels, 1):
-        ax = fig.add_subplot(1, len(panels), k)
-        counts = np.asarray(matrix, float)
-        share = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
-        ax.imshow(share, vmin=0, vmax=1, cmap="Blues")
-        ax.set(title=title, xlabel="answer", ylabel="truth")
-        ax.set_xticks(range(len(class_names)), class_names, rotation=90, fontsize=6)
-        ax.set_yticks(range(len(class_names)), class_names, fontsize=6)
+        confusion_panel(fig.add_subplot(1, len(panels), k), matrix, class_names, title)
     fig.savefig(path, dpi=120)
     return path
