@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from ..harness.records import method_of, setting_of, setting_text
+from ..harness.records import class_name, method_of, setting_of, setting_text
 from ..simulation import error_analysis
 from .metric_names import metric_name
 from .round_table import round_rows
@@ -56,7 +56,7 @@ def _error_analysis(record: Record) -> str:
     if not analysis:
         return ""
     n = len(analysis["corrections_by_class"])
-    names = record.get("data", {}).get("class_names") or [str(c) for c in range(n)]
+    names = [class_name(record, c) for c in range(n)]
     body = markdown(error_analysis.markdown(analysis, names))
     return f"<details><summary>Error analysis (counts)</summary>\n{body}</details>\n"
 
