@@ -22,7 +22,7 @@ def round_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
             {
                 "round": r["round"],
                 "labeled": r["n_labeled"],
-                "drawn": r["labels_drawn"],
+                "from scratch": r["labels_drawn"],
                 "corrections": r["corrections"],
                 "corr. cum": r["corrections_cum"],
                 **({"missed": r["missed_corrections"]} if "missed_corrections" in r else {}),

@@ -74,6 +74,8 @@ def _runs(records: Records, suite: str, source: Path, out: Path) -> dict[str, st
         folder.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(original, folder / f"{rid}.json")
         figures = {f"{rid}.svg": "holdout accuracy and cumulative effort per round"}
+        if (record["summary"].get("error_analysis") or {}).get("holdout_confusion"):
+            figures[f"{rid}.svg"] += "; the final model's confusion on the holdout"
         _write(folder / f"{rid}.svg", svg(run_figure(record)))
         if has_cam_figure(record):
             figures[f"{rid}.cam.svg"] = "Grad-CAM of the predicted class after the last round"

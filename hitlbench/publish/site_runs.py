@@ -11,6 +11,7 @@ import yaml
 
 from ..harness.records import class_name, method_of, setting_of, setting_text
 from ..simulation import error_analysis
+from .comparisons import number
 from .metric_names import metric_name
 from .round_table import round_rows
 from .site_html import Td, dict_table, esc, facts, figure, link, markdown, page, table
@@ -34,6 +35,11 @@ def _named(key: str) -> str:
     """A summary path with its readable name, where it has one: "corrections (total_corrections)"."""
     name = metric_name(key)
     return key if name == key else f"{name} ({key})"
+
+
+def _shown(value: Any) -> Any:
+    """A summary value as the tables show it: floats to 4 significant digits."""
+    return number(value) if isinstance(value, float) else value
 
 
 def _components(record: Record) -> str:
@@ -81,7 +87,7 @@ def run_page(record: Record, suite: str, figures: Mapping[str, str]) -> str:
         "<h2>Rounds</h2>\n",
         dict_table(round_rows(record["rounds"])),
         "<h2>Summary</h2>\n",
-        facts((_named(key), value) for key, value in _flat(summary)),
+        facts((_named(key), _shown(value)) for key, value in _flat(summary)),
         _error_analysis(record),
         "<h2>Components</h2>\n",
         _components(record),

@@ -1,7 +1,7 @@
 """A suite's page of the static site (`<suite>.html`): the leaderboard's tables with each method's
 verdicts against the baseline and, where the suite quotes a paper (`leaderboard.quoted`), its
 numbers in a column beside ours, sortable; the comparisons, components and notes; the committed
-figures beside the tables; and each method's runs, linked to their pages."""
+figures below the tables; and each method's runs, linked to their pages."""
 
 from __future__ import annotations
 
@@ -101,7 +101,7 @@ def suite_page(
     aside = "".join(figure(p, p.rsplit("/", 1)[-1][:-4].replace("_", " ")) for p in figures)
     body = [
         intro,
-        f'<div class="board"><div>\n{tables}</div>\n<aside>\n{aside}</aside></div>\n',
+        f'<div class="board"><div>\n{tables}</div>\n<h2>Figures</h2>\n<aside>\n{aside}</aside></div>\n',
         markdown("\n".join(board.components + board.failed)),
         f"<h2>Notes</h2>\n{markdown(board.notes)}" if board.notes else "",
         _runs(groups, pages),

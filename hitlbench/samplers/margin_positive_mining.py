@@ -10,8 +10,9 @@ from .base import ScoreSampler, samplers
 
 @samplers.register("margin_positive_mining", "margin_pm")
 class MarginPositiveMining(ScoreSampler):
-    """Mullapudi et al. 2021's rule, as Stretcu et al. 2023 (Agile Modeling, §3.5) compare it
-    with margin: while the labeled positives (class 1 of a two-class task) are at least as many
+    """Margin sampling with positive mining (Mullapudi et al. 2021; Agile Modeling §3.5).
+
+    The rule as Stretcu et al. 2023 compare it with margin: while the labeled positives (class 1 of a two-class task) are at least as many
     as the labeled negatives, the smallest margin first; otherwise the highest probability of
     the positive class first, to find more of them. The paper decides per sub-round of a
     round's ratings; here the decision is made per batch, on the labels given before it.
