@@ -100,3 +100,11 @@ def test_round_figures_one_per_setting_and_a_constant_model_as_a_line():
     timed = {"t": {"metric": "auc_pr", "x": "expert_s", "wait": 81.7, "methods": ["Margin"]}}
     ax = round_figures(records[:1], timed, "agile", ["C0"])["t"].axes[0]
     assert list(ax.get_lines()[0].get_xdata()) == pytest.approx([251.7, 503.4, 755.1])
+
+
+def test_a_share_per_round_is_named_and_its_axis_stops_at_0_and_1():
+    records = [record(seed=s, concept="shirt") for s in range(2)]
+    spec = {"auc": {"metric": "auc_pr", "methods": ["Margin"]}}
+    ax = round_figures(records, spec, "agile", ["C0"])["auc"].axes[0]
+    assert ax.get_ylabel() == "holdout AUC-PR"
+    assert ax.get_ylim() == (0.0, 1.02)

@@ -59,14 +59,16 @@ ROUND_FIELDS = {
     "classes_labeled": "classes labeled",
     "class_tv_distance": "class TV distance",
 }
+# round fields that are shares, between 0 and 1: their axes stop there, however wide a band
+SHARES = frozenset(ROUND_FIELDS) - {"classes_labeled"} | {"macro_f1"}
 
 
-def _round_field(name: str) -> str:
+def round_field_name(name: str) -> str:
     """A holdout metric or round field, with the suffixes of `metrics.explanation_metrics`."""
     if name.endswith("_true"):
-        return f"{_round_field(name[: -len('_true')])} (true class)"
+        return f"{round_field_name(name[: -len('_true')])} (true class)"
     if found := re.fullmatch(r"(\w+?)_t(0(?:\.\d+)?)", name):
-        return f"{_round_field(found[1])} at threshold {found[2]}"
+        return f"{round_field_name(found[1])} at threshold {found[2]}"
     return ROUND_FIELDS.get(name, name)
 
 
@@ -82,12 +84,12 @@ def metric_name(metric: str) -> str:
     if head == "effort_counts" and rest in ACTIONS:
         return ACTIONS[rest]
     if head == "final_metrics" and rest:
-        return _round_field(rest)
+        return round_field_name(rest)
     if head == "effort_s_to" and rest:
         return f"effort (s) to accuracy {rest}"
     if found := ROUND.fullmatch(metric):
-        return f"{_round_field(found[2])} after round {found[1]}"
+        return f"{round_field_name(found[2])} after round {found[1]}"
     if found := AT_EXPERT.fullmatch(metric):
         wait = f", {found[2]} s wait per round" if found[2] else ""
-        return f"{_round_field(found[3])} at {found[1]} s of the person's time{wait}"
+        return f"{round_field_name(found[3])} at {found[1]} s of the person's time{wait}"
     return metric

@@ -25,6 +25,7 @@ from matplotlib.figure import Figure
 
 from ..harness.record_metrics import round_waits
 from ..harness.records import by_setting_and_method
+from .metric_names import SHARES, round_field_name
 from .plots_common import MARKERS, Curve, draw_line, interpolated
 
 Record = Mapping[str, Any]
@@ -82,9 +83,11 @@ def round_figures(
             ax.set(
                 xlabel=X_LABELS[spec.get("x", "n_labeled")]
                 + (f", {spec['wait']} s wait per round" if spec.get("wait") is not None else ""),
-                ylabel=f"holdout {spec['metric']}",
+                ylabel=f"holdout {round_field_name(spec['metric'])}",
                 title=f"{title}: {name.replace('_', ' ')}{where}",
             )
+            if spec["metric"] in SHARES:
+                ax.set_ylim(0.0, 1.02)  # a wide interval band must not stretch a share's axis
             ax.grid(alpha=0.3)
             if ax.get_legend_handles_labels()[0]:
                 ax.legend(fontsize="small")
