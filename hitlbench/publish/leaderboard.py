@@ -220,12 +220,6 @@ def _stat_cell(stat: Stat, metric: str) -> Cell:
     return Cell(_format(stat, metric), stat.mean)
 
 
-def summary_cell(runs: Sequence[Mapping[str, Any]], metric: str) -> Cell:
-    """`metric` over `runs` (one method's seeds) as a table cell prints it: mean ± half-width of
-    the 95 % t-interval, (k/n) when only k of n runs have a value."""
-    return _stat_cell(_stat(runs, metric), metric)
-
-
 def _method_cells(column: Column, methods: Sequence[str]) -> list[Cell]:
     """The column's cells for the methods: best for the best printed mean, and the verdict
     against the baseline where the column carries verdicts."""

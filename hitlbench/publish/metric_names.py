@@ -60,7 +60,11 @@ ROUND_FIELDS = {
     "class_tv_distance": "class TV distance",
 }
 # round fields that are shares, between 0 and 1: their axes stop there, however wide a band
-SHARES = frozenset(ROUND_FIELDS) - {"classes_labeled"} | {"macro_f1"}
+SHARES = frozenset({
+    "accuracy", "accuracy_clean", "macro_f1", "auc_pr", "auroc", "f1", "iou", "iou_whole_image",
+    "fallback_rate", "dice_object", "dice_spurious", "soft_dice_object", "cam_share_spurious",
+    "zero_map_rate", "class_tv_distance",
+})  # fmt: skip
 
 
 def round_field_name(name: str) -> str:

@@ -34,7 +34,7 @@ from ..harness.records import (
 from .cam_figure import cam_figure, has_cam_examples
 from .labeler_figure import NAME as LABELER_FIGURE
 from .labeler_figure import has_labeler_runs, labeler_figure
-from .plots_common import MARKERS, Curve, draw_line, interpolated
+from .plots_common import MARKERS, Curve, draw_line, interpolated, share_axis
 from .round_figures import round_figures, slug
 
 matplotlib.use("Agg")
@@ -216,7 +216,7 @@ def _figure(
         for key, accuracy in _ceilings(records).items():
             label = _label(CEILING_ROW, key, several)
             ax.axhline(accuracy, color="0.4", linestyle="--", linewidth=1, label=label)
-        ax.set_ylim(0.0, 1.02)  # accuracy axes: a wide interval band must not stretch them
+        share_axis(ax)  # the ceiling is drawn on accuracy axes
     for x in mark:
         ax.axvline(x, color="0.4", linestyle=":", linewidth=1)
     ax.set(xlabel=xlabel, ylabel=ylabel, title=f"{title}: {name.replace('_', ' ')}")

@@ -25,6 +25,11 @@ def draw_line(ax: Axes, curve: Curve, label: str, color: str, marker: str) -> No
         ax.fill_between(x, mean - half, mean + half, color=color, alpha=0.2, linewidth=0)
 
 
+def share_axis(ax: Axes) -> None:
+    """A share's y axis from 0 to just above 1, so that a wide interval band cannot stretch it."""
+    ax.set_ylim(0.0, 1.02)
+
+
 def interpolated(seeds: list[tuple[np.ndarray, np.ndarray]]) -> Curve:
     """Each seed's (x, y) interpolated onto the union of their x points, from the latest start
     (np.interp holds a seed's last value past its end)."""

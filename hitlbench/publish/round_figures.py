@@ -26,7 +26,7 @@ from matplotlib.figure import Figure
 from ..harness.record_metrics import round_waits
 from ..harness.records import by_setting_and_method
 from .metric_names import SHARES, round_field_name
-from .plots_common import MARKERS, Curve, draw_line, interpolated
+from .plots_common import MARKERS, Curve, draw_line, interpolated, share_axis
 
 Record = Mapping[str, Any]
 X_LABELS = {"n_labeled": "items rated", "expert_s": "the person's time (s): ratings + waits"}
@@ -87,7 +87,7 @@ def round_figures(
                 title=f"{title}: {name.replace('_', ' ')}{where}",
             )
             if spec["metric"] in SHARES:
-                ax.set_ylim(0.0, 1.02)  # a wide interval band must not stretch a share's axis
+                share_axis(ax)
             ax.grid(alpha=0.3)
             if ax.get_legend_handles_labels()[0]:
                 ax.legend(fontsize="small")
