@@ -18,14 +18,15 @@ import argparse
 import numpy as np
 from sklearn.neighbors import NearestNeighbors
 
-from hitlbench.crops import crop_resize
+from hitlbench.core.crops import crop_resize
 from hitlbench.data.fmnist_clutter import ClutteredFashionMNIST
 from hitlbench.embeddings.timm_embedder import TimmEmbedder
+from hitlbench.harness.suites import load_suite
 from hitlbench.samplers.kernel_herding import pca_project
 
 SETTINGS = {  # the dataset parameters of benchmarks/holmes2023.yaml's two regimes
-    "paper": {"size": 1728, "item_min": 32, "item_max": 48, "n_clutter": 1, "noise": 20},
-    "high_error": {},
+    "paper": load_suite("holmes2023").defaults["dataset"]["params"],
+    "high_error": {},  # fmnist_clutter's defaults
 }
 SIZES = (64, 224)
 PCA = 64  # kernel herding's default

@@ -271,6 +271,9 @@ def test_the_one_fit_row_comes_from_ceiling_runs_and_label_everything_has_no_acc
     assert rows["all labels, one fit"]["n"] == "2"
     assert rows["label everything"]["final_accuracy"] == "–"  # a row without runs
     assert rows["Random"]["final_accuracy"] == "**0.800 ± 0.000**"  # references are never bold
+    components = board(runs).split("## Components")[1]
+    methods = [line.split("|")[1].strip() for line in components.strip().splitlines()[2:]]
+    assert methods == ["Random", "all labels, one fit"]
 
 
 def test_bold_goes_to_the_best_mean_in_each_direction():

@@ -512,7 +512,7 @@ def _components(
             found = _component_texts(groups[method], kind)
             versions = sorted(f"{name}@{text}" for name, texts in found.items() for text in texts)
             cells.append(", ".join(versions) or DASH)
-        rows.append([method, *cells])
+        rows.append([CEILING_ROW if method == CEILING else method, *cells])
     table = tabulate(rows, headers=["method", *kinds], tablefmt="github", disable_numparse=True)
     return ["## Components", "", table, ""]
 
