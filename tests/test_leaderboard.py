@@ -579,3 +579,15 @@ def test_columns_are_named_in_words_with_units_and_traced_to_their_record_fields
     assert metric_name("round.0.class_tv_distance") == "class TV distance after round 0"
     assert metric_name("final_metrics.dice_object_true") == "dice vs object (true class)"
     assert metric_name("a_new_field") == "a_new_field"  # no entry: the path itself
+
+
+def test_a_suite_method_without_records_is_named_with_the_contrasts_it_leaves_open():
+    runs = [make_record(m, s) for m in ("Random", "Margin") for s in range(2)]
+    markdown = board(
+        runs, method_order=["Margin", "Margin GPU"], contrasts=[["Margin", "Margin GPU"]]
+    )
+    assert (
+        "Methods with no records (n = 0), in no table: Margin GPU. "
+        "Contrasts left `inconclusive (n = 0)`: Margin − Margin GPU." in markdown
+    )
+    assert "no records" not in board(runs, method_order=["Margin"])

@@ -591,6 +591,21 @@ def _warnings(records: Sequence[Mapping[str, Any]], groups: Mapping[str, Sequenc
     return [*lines, ""] if lines else []
 
 
+def _unrun(
+    method_order: Sequence[str], groups: Mapping[str, Sequence], contrasts: Sequence[Sequence[str]]
+) -> list[str]:
+    """A line naming the suite's methods that have no records, and the contrasts they leave
+    without a comparison: a reader sees n = 0 rather than a method that silently is not there."""
+    missing = [m for m in method_order if m not in groups]
+    if not missing:
+        return []
+    open_pairs = [f"{m} − {ref}" for m, ref in contrasts if m in missing or ref in missing]
+    line = f"Methods with no records (n = 0), in no table: {', '.join(missing)}."
+    if open_pairs:
+        line += f" Contrasts left `inconclusive (n = 0)`: {', '.join(open_pairs)}."
+    return [line, ""]
+
+
 def _failed(failed: Mapping[str, str]) -> list[str]:
     if not failed:
         return []
@@ -677,13 +692,16 @@ def build(
     ordered = dict.fromkeys([baseline, *method_order, *found])
     references = (CEILING, *REFERENCE_MAP_ROWS)
     methods = [m for m in ordered if m in groups and m not in references]
+    sections = _sections(records, methods, baseline, metrics, quoted, margins, contrasts)
     return Board(
         suite=suite,
         n_records=len(records),
         methods=methods,
         provenance=_provenance(records),
-        notices=_column_names(metrics) + _warnings(records, groups),
-        sections=_sections(records, methods, baseline, metrics, quoted, margins, contrasts),
+        notices=_column_names(metrics)
+        + _unrun(method_order, groups, contrasts)
+        + _warnings(records, groups),
+        sections=sections,  # first: it checks the contrasts' form
         pivot=_pivot(records, methods, baseline, pivot, margins) if pivot else None,
         components=_components(groups, methods + [r for r in references if r in groups]),
         failed=_failed(failed or {}),
