@@ -9,7 +9,7 @@ It reports the holdout accuracy over seeded pool/holdout splits (the dataset's o
 held out); one classifier is bound per setting, so the spread is over splits, internal splits
 and shuffles, not initial weights.
 
-Run (about 15 minutes on 2 cores; needs Debian's dataset-fashion-mnist):
+Run (about 10 minutes on 2 cores; needs Debian's dataset-fashion-mnist):
 
     .venv/bin/python benchmarks/holmes_regime.py
 """

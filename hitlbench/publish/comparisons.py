@@ -228,8 +228,8 @@ def break_even_lines(
         "",
         table,
         "",
-        f"For each unit cost that `hitlbench/core/effort.py` gives without a source: the range in which "
-        f"the method's mean total effort is below {baseline}'s, every other cost as in the "
+        "For each unit cost that `hitlbench/core/effort.py` gives without a source: the range in "
+        f"which the method's mean total effort is below {baseline}'s, every other cost as in the "
         "records (computed from the action counts; no cell is re-run). `hitlbench plot` draws "
         "total effort against each of these costs.",
         "",
