@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from hitlbench.classifiers.timm_finetune import TimmClassifier
+from hitlbench.core.metrics import accuracy
 from hitlbench.data.fmnist_clutter import ClutteredFashionMNIST
 from hitlbench.feedback.labels import LabelsOnly
 from hitlbench.harness.suites import load_suite
@@ -35,23 +36,20 @@ INPUT_SIZES = (224, 320)  # the classifier's input, pixels
 def holdout_accuracies(dataset_params: dict, classifier_params: dict, splits: int) -> np.ndarray:
     """Holdout accuracy of one fit on every pool label, for each of `splits` seeded splits."""
     dataset = ClutteredFashionMNIST(**dataset_params)
+    data = dataset.load()  # the same items every split draws from (a function of `seed`)
     classifier = TimmClassifier(**classifier_params)
-    bound = False
+    classifier.bind(data.task(), device="cpu", seed=0)  # once: features stay cached across fits
+    images = data.images.astype(np.float32) / 255.0
     accuracies = []
     for seed in range(splits):
         split = dataset.build(np.random.default_rng(seed))
-        data = split.data
-        if not bound:  # once: the frozen features stay cached across the splits' fits
-            classifier.bind(data.task(), device="cpu", seed=0)
-            bound = True
-        pool = data.images[split.pool].astype(np.float32) / 255.0
+        pool, holdout = split.pool, split.holdout
         view = LabeledView(
-            indices=split.pool, labels=data.labels[split.pool], images=pool, val_images=pool
+            indices=pool, labels=data.labels[pool], images=images[pool], val_images=images[pool]
         )
         classifier.fit(view, feedback=LabelsOnly(), rng=np.random.default_rng(seed))
-        holdout = data.images[split.holdout].astype(np.float32) / 255.0
-        predicted = classifier.predict_proba(holdout, items=split.holdout).argmax(1)
-        accuracies.append(float((predicted == data.labels[split.holdout]).mean()))
+        predicted = classifier.predict_proba(images[holdout], items=holdout).argmax(1)
+        accuracies.append(accuracy(data.labels[holdout], predicted))
     return np.array(accuracies)
 
 

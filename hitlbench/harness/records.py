@@ -38,6 +38,16 @@ def is_explanation_metric(metric: str) -> bool:
     return any(word in metric for word in EXPLANATION_METRICS)
 
 
+def row_name(method: str) -> str:
+    """How tables and figures name a method's row: the one-fit cells as `CEILING_ROW`."""
+    return CEILING_ROW if method == CEILING else method
+
+
+def row_method(name: str) -> str:
+    """The method whose records a table row shows (`row_name`'s inverse)."""
+    return CEILING if name == CEILING_ROW else name
+
+
 class LeaderboardError(HitlbenchError, ValueError):
     """Records that cannot make a leaderboard: unreadable, or without the baseline."""
 

@@ -33,6 +33,8 @@ from ..harness.records import (
     lookup,
     method_of,
     number,
+    row_method,
+    row_name,
     setting_key,
     setting_of,
     setting_text,
@@ -297,7 +299,7 @@ def _table(columns: Sequence[Column | Quoted], methods: Sequence[str], counts: b
         def n(name: str) -> Cell:
             if name == LABEL_EVERYTHING:
                 return Cell(DASH)
-            count = len(runs.get(CEILING if name == CEILING_ROW else name, []))
+            count = len(runs.get(row_method(name), []))
             return Cell(str(count), float(count))
 
         rows = [Row(r.name, [n(r.name), *r.cells], r.reference) for r in rows]
@@ -512,7 +514,7 @@ def _components(
             found = _component_texts(groups[method], kind)
             versions = sorted(f"{name}@{text}" for name, texts in found.items() for text in texts)
             cells.append(", ".join(versions) or DASH)
-        rows.append([CEILING_ROW if method == CEILING else method, *cells])
+        rows.append([row_name(method), *cells])
     table = tabulate(rows, headers=["method", *kinds], tablefmt="github", disable_numparse=True)
     return ["## Components", "", table, ""]
 

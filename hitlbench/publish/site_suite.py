@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..harness.records import CEILING, CEILING_ROW, setting_of, setting_text, summary_value
+from ..harness.records import row_method, setting_of, setting_text, summary_value
 from ..harness.suites import Suite
 from .leaderboard import CELLS_LEGEND, Board, Cell, Section, Table
 from .metric_names import metric_name
@@ -36,7 +36,7 @@ def board_table(board_table: Table, runs: Mapping[str, Sequence[Record]]) -> str
     below the methods."""
 
     def head(name: str) -> Td:
-        method = CEILING if name == CEILING_ROW else name
+        method = row_method(name)
         return Td(link(f"#{anchor(method)}", name) if runs.get(method) else esc(name))
 
     rows = [[head(r.name), *map(_td, r.cells)] for r in board_table.rows]
