@@ -31,9 +31,9 @@ import pytest
 import torch
 
 from hitlbench.classifiers.embedding_mlp import EmbeddingMLP, mlp
+from hitlbench.core.torch_rng import seeded
 from hitlbench.embeddings.streaming import CHUNK_ROWS
 from hitlbench.samplers.margin import MarginSampler
-from hitlbench.torch_rng import seeded
 from hitlbench.types import TaskInfo
 
 N, DIM, K = 10_000_000, 512, 100

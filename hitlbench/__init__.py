@@ -6,12 +6,7 @@ storage); the strategy subpackages (`data`, `samplers`, `detectors`, `classifier
 `oracles`, `feedback`, `annotators`, `embeddings`, `zero_shot`, `concepts`) and
 `hitlbench.registries`; `hitlbench.simulation` (the loop and its evaluation);
 `hitlbench.harness` (specs, suites, runs, records); `hitlbench.publish` (leaderboards,
-figures, strategy pages); `hitlbench.cli` and `hitlbench.testing` on top. Modules that moved
-into a floor keep their old import paths (`hitlbench._moved`).
+figures, strategy pages, the site); `hitlbench.cli` and `hitlbench.testing` on top.
 """
 
-from ._moved import install as _install_moved_paths
-
 __version__ = "0.1.0"
-
-_install_moved_paths(__name__)

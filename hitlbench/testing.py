@@ -107,7 +107,7 @@ def _types_in(hint: Any) -> tuple[set[Any], bool]:
 def check_parameters(cls: type) -> None:
     """Every `__init__` parameter has a type hint that its default passes, and a wrong value is
     refused with one line naming the parameter: NaN for a float (unless the hint allows it, with
-    `pydantic.AllowInfNan(True)`), 2.5 for an int, `"maybe"` for a bool (`hitlbench.params`)."""
+    `pydantic.AllowInfNan(True)`), 2.5 for an int, `"maybe"` for a bool (`hitlbench.core.params`)."""
     hints = parameter_hints(cls)
     for parameter in init_parameters(cls):
         name, hint = parameter.name, hints[parameter.name]

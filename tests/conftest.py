@@ -4,7 +4,7 @@ import tempfile
 import numpy as np
 import pytest
 
-from hitlbench.spec import resolve_spec
+from hitlbench.harness.spec import resolve_spec
 
 
 @pytest.fixture

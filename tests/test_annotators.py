@@ -14,8 +14,8 @@ from conftest import without_timings
 from hitlbench.annotators.aggregation import aggregate
 from hitlbench.annotators.confusion import FMNIST_SIMILAR, similar_classes, symmetric
 from hitlbench.annotators.person import Person, respond
-from hitlbench.runner import execute
-from hitlbench.spec import resolve_spec
+from hitlbench.harness.runner import execute
+from hitlbench.harness.spec import resolve_spec
 from hitlbench.types import HitlbenchError
 
 
@@ -157,7 +157,7 @@ def test_nested_components_are_resolved_checked_and_hashed():
         {"oracle": {"name": "automation_bias", "params": {"annotator": {"name": "noisy",
                                                                         "params": {"p": 0.3}}}}}
     )  # fmt: skip
-    from hitlbench.spec import run_id
+    from hitlbench.harness.spec import run_id
 
     assert run_id(spec) != run_id(other)
     with pytest.raises(

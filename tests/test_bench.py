@@ -12,10 +12,10 @@ import pytest
 import yaml
 from conftest import without_timings
 
-from hitlbench.bench import run_suite
-from hitlbench.runner import execute
-from hitlbench.spec import apply_override
-from hitlbench.suites import load_suite, parse_suite
+from hitlbench.harness.bench import run_suite
+from hitlbench.harness.runner import execute
+from hitlbench.harness.spec import apply_override
+from hitlbench.harness.suites import load_suite, parse_suite
 from hitlbench.types import HitlbenchError
 
 SUITE = {

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 import torch
 
+from hitlbench.core.metrics import box_iou, box_metrics
 from hitlbench.data.fmnist import DEBIAN_DIR
 from hitlbench.detectors.frcnn import FasterRCNNDetector
-from hitlbench.metrics import box_iou, box_metrics
-from hitlbench.runner import execute
-from hitlbench.spec import resolve_spec
+from hitlbench.harness.runner import execute
+from hitlbench.harness.spec import resolve_spec
 
 needs_fmnist = pytest.mark.skipif(not DEBIAN_DIR.exists(), reason="dataset-fashion-mnist missing")
 TINY_FRCNN = {"resize": 64, "epochs": 1, "fpn_channels": 16}

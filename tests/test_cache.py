@@ -1,6 +1,6 @@
 import numpy as np
 
-from hitlbench.cache import cached_arrays
+from hitlbench.core.cache import cached_arrays
 
 
 def test_computed_once_per_key_and_recomputed_when_unreadable(monkeypatch, tmp_path):

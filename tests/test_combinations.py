@@ -12,7 +12,7 @@ import torch
 from hitlbench import __version__
 from hitlbench.cli import main
 from hitlbench.data import fmnist
-from hitlbench.results import write_json_atomic
+from hitlbench.harness.results import write_json_atomic
 from hitlbench.types import HitlbenchError
 
 FAST = [
@@ -48,8 +48,8 @@ def test_a_combination_the_data_cannot_serve_is_refused_before_loading(args, mes
 def test_a_plugin_dataset_that_declares_nothing_is_checked_once_loaded(tmp_path, digits_spec):
     from hitlbench.data.base import datasets
     from hitlbench.data.digits import Digits
-    from hitlbench.runner import execute
-    from hitlbench.spec import resolve_spec
+    from hitlbench.harness.runner import execute
+    from hitlbench.harness.spec import resolve_spec
 
     @datasets.register("test_undeclared_digits")
     class Undeclared(Digits):

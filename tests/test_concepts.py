@@ -6,7 +6,7 @@ import pytest
 from hitlbench.concepts import resolve_concept, shipped_concepts
 from hitlbench.data import datasets
 from hitlbench.data.fmnist import CLASS_NAMES
-from hitlbench.spec import resolve_spec, run_id
+from hitlbench.harness.spec import resolve_spec, run_id
 from hitlbench.testing import check_parameters
 from hitlbench.types import HitlbenchError
 
@@ -66,7 +66,7 @@ def test_every_dataset_takes_the_shared_parameters_and_old_run_ids_hold():
 
 
 def test_on_a_concept_task_every_answer_is_a_rating(tmp_path, digits_spec):
-    from hitlbench.runner import execute
+    from hitlbench.harness.runner import execute
 
     spec = digits_spec(dataset={"name": "digits", "params": {
         "pool_size": 400, "concept": {"name": "zero", "positives": ["0"]}}})  # fmt: skip
@@ -79,7 +79,7 @@ def test_on_a_concept_task_every_answer_is_a_rating(tmp_path, digits_spec):
 def test_the_zero_shot_row_on_a_concept_task():
     """ImageNet's shoes and boots against its other garments and bags, through WordNet."""
     from hitlbench.concepts import concept_task, resolve_concept
-    from hitlbench.metrics import binary_metrics
+    from hitlbench.core.metrics import binary_metrics
     from hitlbench.zero_shot import labelers
 
     base = datasets.create("fmnist").load()

@@ -3,8 +3,8 @@
 import pytest
 
 from hitlbench import testing
+from hitlbench.harness.spec import SPEC_KINDS
 from hitlbench.registries import REGISTRIES
-from hitlbench.spec import SPEC_KINDS
 from hitlbench.types import HitlbenchError
 
 CHECKS = {

@@ -3,14 +3,15 @@
 import numpy as np
 
 from hitlbench.classifiers.small_cnn import SmallCNN
-from hitlbench.crops import crop_resize
+from hitlbench.core.crops import crop_resize
+from hitlbench.core.effort import seconds_table
 from hitlbench.data.base import SplitData
 from hitlbench.detectors.base import Detector
-from hitlbench.effort import seconds_table
 from hitlbench.feedback.labels import LabelsOnly
-from hitlbench.loop import Components, LoopRngs, LoopSettings, run_loop
 from hitlbench.oracles.perfect import PerfectOracle
 from hitlbench.samplers.random_order import RandomSampler
+from hitlbench.simulation.loop import run_loop
+from hitlbench.simulation.parts import Components, LoopRngs, LoopSettings
 from hitlbench.testing import tiny_data
 from hitlbench.types import Want
 

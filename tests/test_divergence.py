@@ -7,7 +7,7 @@ import torch
 
 from hitlbench.classifiers.base import Classifier, classifiers
 from hitlbench.classifiers.small_cnn import SmallCNN
-from hitlbench.runner import execute
+from hitlbench.harness.runner import execute
 from hitlbench.samplers.margin import MarginSampler
 from hitlbench.types import DivergedError, FitReport, PoolView
 
@@ -74,7 +74,7 @@ def test_non_finite_probabilities_stop_the_run(tmp_path, digits_spec):
 
 
 def test_a_diverged_cell_is_recorded_as_failed_never_as_valid(tmp_path, digits_spec):
-    from hitlbench.bench import is_finished, run_cell
+    from hitlbench.harness.bench import is_finished, run_cell
 
     spec = digits_spec(classifier={"name": "test_nan_output", "params": {}})
     error, _ = run_cell(spec, {"name": "t", "method": "m", "setting": {}}, str(tmp_path / "t"))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from hitlbench import docgen
+from hitlbench.publish import docgen
 
 ROOT = Path(__file__).resolve().parent.parent
 FENCE = re.compile(r"^```([^`\n]*)\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from hitlbench.effort import DEFAULT_SECONDS, seconds_table, to_seconds
+from hitlbench.core.effort import DEFAULT_SECONDS, seconds_table, to_seconds
 from hitlbench.oracles.base import box_review
 from hitlbench.oracles.perfect import PerfectOracle
 from hitlbench.types import Effort, HitlbenchError, Proposal, Truth, Want

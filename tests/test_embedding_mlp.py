@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from hitlbench.classifiers import classifiers
+from hitlbench.core.metrics import binary_metrics
 from hitlbench.feedback.labels import LabelsOnly
-from hitlbench.metrics import binary_metrics
-from hitlbench.runner import execute
-from hitlbench.spec import resolve_spec
+from hitlbench.harness.runner import execute
+from hitlbench.harness.spec import resolve_spec
 from hitlbench.testing import tiny_data, tiny_labeled
 from hitlbench.types import HitlbenchError, LabeledView
 

@@ -9,9 +9,9 @@ import torch
 
 from hitlbench.classifiers import classifiers
 from hitlbench.classifiers.embedding_mlp import mlp
+from hitlbench.core.torch_rng import seeded
 from hitlbench.embeddings.streaming import stream_forward
 from hitlbench.testing import tiny_data
-from hitlbench.torch_rng import seeded
 
 N, DIM, CLASSES = 203, 24, 3
 

@@ -12,12 +12,12 @@ import pytest
 import torch
 
 from hitlbench import testing
+from hitlbench.core.params import check_params
+from hitlbench.core.registry import parameters_of
 from hitlbench.embeddings import Embedder, cached_embeddings, dataset_embeddings, embedders
 from hitlbench.embeddings.cache import entry_paths
 from hitlbench.embeddings.open_clip_embedder import OpenCLIPEmbedder
 from hitlbench.embeddings.timm_embedder import TimmEmbedder
-from hitlbench.params import check_params
-from hitlbench.registry import parameters_of
 from hitlbench.types import HitlbenchError
 
 KEY = {"what": "test", "version": 1}

@@ -11,14 +11,14 @@ import pytest
 import torch
 
 from hitlbench.concepts import concept_task, resolve_concept
+from hitlbench.core.pretrained import create_timm
+from hitlbench.core.torch_rng import seeded
 from hitlbench.data.base import Dataset, datasets
-from hitlbench.pretrained import create_timm
-from hitlbench.runner import execute
+from hitlbench.harness.runner import execute
+from hitlbench.harness.spec import resolve_spec
 from hitlbench.samplers import expansion as module
 from hitlbench.samplers import samplers
-from hitlbench.spec import resolve_spec
 from hitlbench.testing import tiny_data
-from hitlbench.torch_rng import seeded
 from hitlbench.types import HitlbenchError, PoolView
 
 CLASSES = ("cat", "dog", "car")

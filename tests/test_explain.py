@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from hitlbench.classifiers.small_cnn import SmallCNNNet
-from hitlbench.explain import gradcam, gradcam_with_logits, normalize
+from hitlbench.core.explain import gradcam, gradcam_with_logits, normalize
 
 LAYER = "features.act3"
 
@@ -142,7 +142,7 @@ def test_variants_against_known_answers():
 
 
 def test_minmax_normalises_signed_maps_and_masks_follow_the_map():
-    from hitlbench.explain import CamSpec, mask_like
+    from hitlbench.core.explain import CamSpec, mask_like
 
     m = torch.tensor([[[-1.0, 0.0], [1.0, 3.0]], [[2.0, 2.0], [2.0, 2.0]]])
     out = normalize(m, "minmax")

@@ -9,11 +9,11 @@ from test_leaderboard import board, make_record, table
 
 from hitlbench.classifiers.keras_cnn import KerasCNN, feature_size
 from hitlbench.classifiers.reference_map import ReferenceMap
+from hitlbench.core.metrics import explanation_metrics
 from hitlbench.data.splits import make_split
-from hitlbench.metrics import explanation_metrics
-from hitlbench.runner import execute
-from hitlbench.spec import apply_override, resolve_spec, run_id
-from hitlbench.suites import parse_suite
+from hitlbench.harness.runner import execute
+from hitlbench.harness.spec import apply_override, resolve_spec, run_id
+from hitlbench.harness.suites import parse_suite
 from hitlbench.testing import tiny_data, tiny_labeled
 from hitlbench.types import HitlbenchError
 

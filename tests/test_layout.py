@@ -1,7 +1,9 @@
 """The package's floors (docs/concepts.md, "Package layout"): no import runs back up, few
-modules at the top, and the import paths that docs and plugin authors use keep working."""
+modules at the top, the import paths that docs and plugin authors use work, and the old paths
+of moved modules are gone."""
 
 import ast
+import importlib
 import re
 import subprocess
 import sys
@@ -11,6 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "hitlbench"
+README = ROOT / "README.md"
 STRATEGIES = ("data", "samplers", "detectors", "classifiers", "oracles", "feedback",
               "annotators", "embeddings", "zero_shot", "concepts")  # fmt: skip
 FLOOR = {"types": 0, "core": 1, **dict.fromkeys(STRATEGIES, 2), "registries": 3,
@@ -81,18 +84,42 @@ def test_documented_imports_work(line):
     exec(line, {})
 
 
-def test_old_module_paths_are_the_moved_modules():
-    import hitlbench.core.registry
-    import hitlbench.harness.results
-    import hitlbench.loop
-    import hitlbench.registry
-    import hitlbench.results
-    import hitlbench.simulation.loop
-    from hitlbench.samplers.base import Sampler, samplers  # noqa: F401
+def moved_paths() -> dict[str, str]:
+    """Old path -> path now, from the README's table of import paths that moved."""
+    moved = {}
+    for names, floor in re.findall(
+        r"^\| `hitlbench\.\{([\w, ]+)\}` \| `hitlbench\.(\w+)\.<name>`", README.read_text(), re.M
+    ):
+        moved.update({f"hitlbench.{n}": f"hitlbench.{floor}.{n}" for n in names.split(", ")})
+    return moved
 
-    assert hitlbench.loop is hitlbench.simulation.loop
-    assert hitlbench.registry is hitlbench.core.registry
-    assert hitlbench.results is hitlbench.harness.results
+
+def test_the_readme_lists_the_moved_paths():
+    assert len(moved_paths()) == 33
+    assert moved_paths()["hitlbench.loop"] == "hitlbench.simulation.loop"
+
+
+@pytest.mark.parametrize(("old", "new"), sorted(moved_paths().items()))
+def test_a_moved_module_imports_only_from_its_floor(old, new):
+    importlib.import_module(new)
+    with pytest.raises(ModuleNotFoundError):
+        importlib.import_module(old)
+
+
+def test_no_code_imports_an_old_path():
+    moved = moved_paths()
+    sources = [
+        *PACKAGE.rglob("*.py"),
+        *(ROOT / "tests").rglob("*.py"),
+        *(ROOT / "benchmarks").glob("*.py"),
+    ]
+    found = [
+        f"{path.relative_to(ROOT)}: {target}"
+        for path in sorted(sources)
+        for target in sorted(imports_of(path))
+        if target in moved or any(target.startswith(f"{old}.") for old in moved)
+    ]
+    assert not found, "old import paths:\n" + "\n".join(found)
 
 
 def test_the_console_script_and_module_entry_points_import():

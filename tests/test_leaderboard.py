@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from hitlbench.leaderboard import render, write
-from hitlbench.metric_names import metric_name
-from hitlbench.records import LeaderboardError, load_records, lookup, method_of, setting_of
-from hitlbench.verdicts import ci_half_width
+from hitlbench.harness.records import LeaderboardError, load_records, lookup, method_of, setting_of
+from hitlbench.harness.verdicts import ci_half_width
+from hitlbench.publish.leaderboard import render, write
+from hitlbench.publish.metric_names import metric_name
 
 T_975_2 = 4.302652729911275  # scipy.stats.t.ppf(0.975, 2), the 95 % t quantile for 3 seeds
 METRICS = ["total_corrections", "final_accuracy", "effort_s_total", "effort_s_to.0.80"]

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 from conftest import without_timings
 
-from hitlbench.provenance import behaviour_hash
-from hitlbench.runner import execute
+from hitlbench.core.provenance import behaviour_hash
+from hitlbench.harness.runner import execute
+from hitlbench.harness.spec import SPEC_KINDS, resolve_spec, run_id
 from hitlbench.samplers.margin import MarginSampler
 from hitlbench.samplers.random_order import RandomSampler
-from hitlbench.spec import SPEC_KINDS, resolve_spec, run_id
 from hitlbench.types import HitlbenchError, PoolView
 
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import f1_score
 
-from hitlbench.metrics import accuracy, aulc_effort, effort_to_reach, macro_f1
+from hitlbench.core.metrics import accuracy, aulc_effort, effort_to_reach, macro_f1
 
 
 def test_macro_f1_matches_scikit_learn(rng):
@@ -24,7 +24,7 @@ def test_effort_to_reach_first_crossing_or_none():
 
 
 def test_explanation_metrics_known_values():
-    from hitlbench.metrics import explanation_metrics
+    from hitlbench.core.metrics import explanation_metrics
 
     maps = np.zeros((2, 4, 4))
     maps[0, :2, :2] = 1.0  # image 0: all mass on the top-left square

@@ -13,12 +13,13 @@ from typing import Annotated
 import pytest
 from pydantic import AllowInfNan
 
-from hitlbench import testing, yaml12
-from hitlbench.component import Component
-from hitlbench.params import check_params
+from hitlbench import testing
+from hitlbench.core.component import Component
+from hitlbench.core.params import check_params
+from hitlbench.harness import yaml12
+from hitlbench.harness.spec import identity, resolve_spec, run_id
+from hitlbench.harness.suites import parse_suite
 from hitlbench.samplers.base import Sampler, samplers
-from hitlbench.spec import identity, resolve_spec, run_id
-from hitlbench.suites import parse_suite
 from hitlbench.types import HitlbenchError
 
 FAST = [
@@ -199,7 +200,8 @@ def test_a_parameter_added_at_its_old_value_keeps_the_run_id():
 
 
 def test_an_effort_action_added_at_its_old_value_keeps_the_run_id(monkeypatch):
-    from hitlbench import effort, spec
+    from hitlbench.core import effort
+    from hitlbench.harness import spec
 
     before = run_id(resolve_spec({"device": "cpu"}))
     monkeypatch.setitem(effort.DEFAULT_SECONDS, "skim", 2.0)

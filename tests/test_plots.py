@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hitlbench.cam_figure import cam_figure
-from hitlbench.plots import FIGURES, _figure, _metric_vs, plot
-from hitlbench.verdicts import ci_half_width
+from hitlbench.harness.verdicts import ci_half_width
+from hitlbench.publish.cam_figure import cam_figure
+from hitlbench.publish.plots import FIGURES, _figure, _metric_vs, plot
 
 NAMES = [
     "accuracy_per_round",
@@ -164,7 +164,7 @@ def test_the_example_figure_names_classes_where_the_record_has_names():
 
 
 def test_total_effort_is_drawn_against_each_unsourced_unit_cost(tmp_path):
-    from hitlbench.plots import _cost_figures
+    from hitlbench.publish.plots import _cost_figures
 
     runs = []
     for seed, (total, count) in enumerate([(1000.0, 10), (1200.0, 30)]):
@@ -184,7 +184,7 @@ def test_total_effort_is_drawn_against_each_unsourced_unit_cost(tmp_path):
 
 
 def test_a_suites_curves_draw_a_summary_metric_against_a_parameter(tmp_path):
-    from hitlbench.plots import _curve_figures
+    from hitlbench.publish.plots import _curve_figures
 
     runs = [
         {

@@ -11,11 +11,12 @@ import numpy as np
 import pytest
 import torch
 
-from hitlbench import bench, cli
-from hitlbench.provenance import behaviour_hash
+from hitlbench import cli
+from hitlbench.core.provenance import behaviour_hash
+from hitlbench.core.torch_rng import TorchStream, seeded
+from hitlbench.harness import bench
 from hitlbench.registries import REGISTRIES
 from hitlbench.testing import tiny_data, tiny_labeled
-from hitlbench.torch_rng import TorchStream, seeded
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -87,7 +88,7 @@ def test_bench_refuses_a_dirty_checkout_without_allow_dirty(monkeypatch, tmp_pat
 def test_an_installed_package_or_allow_dirty_is_not_refused(
     monkeypatch, tmp_path, git, allow_dirty
 ):
-    from hitlbench.suites import load_suite
+    from hitlbench.harness.suites import load_suite
 
     monkeypatch.setattr(bench, "git_hash", lambda: git)
     monkeypatch.setattr(bench, "device_available", lambda device: False)  # skip every cell

@@ -1,4 +1,4 @@
-"""Metrics read from a record's rounds (`hitlbench.record_metrics`), the per-setting figures of
+"""Metrics read from a record's rounds (`hitlbench.harness.record_metrics`), the per-setting figures of
 a suite's `round_figures`, and settings given as mappings."""
 
 from __future__ import annotations
@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hitlbench.evaluation import class_coverage
-from hitlbench.plots_common import MARKERS
-from hitlbench.records import MISSING, direction, setting_text, summary_value
-from hitlbench.round_figures import round_figures
+from hitlbench.harness.records import MISSING, direction, setting_text, summary_value
+from hitlbench.publish.plots_common import MARKERS
+from hitlbench.publish.round_figures import round_figures
+from hitlbench.simulation.evaluation import class_coverage
 
 
 def row(k, auc, effort, select, fit, presumed=None):

@@ -2,7 +2,7 @@ import importlib.metadata
 
 import pytest
 
-from hitlbench.registry import Registry, UnknownComponentError
+from hitlbench.core.registry import Registry, UnknownComponentError
 from hitlbench.samplers.base import Sampler
 
 

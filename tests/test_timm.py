@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from hitlbench.classifiers.timm_finetune import TimmClassifier
+from hitlbench.core.pretrained import create_timm
 from hitlbench.feedback.labels import LabelsOnly
-from hitlbench.pretrained import create_timm
 from hitlbench.testing import tiny_data
 from hitlbench.types import HitlbenchError, LabeledView
 

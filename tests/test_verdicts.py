@@ -5,9 +5,8 @@ import pytest
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
-from hitlbench.comparisons import break_even, margin_of
-from hitlbench.records import LeaderboardError
-from hitlbench.verdicts import (
+from hitlbench.harness.records import LeaderboardError
+from hitlbench.harness.verdicts import (
     compare,
     holm,
     paired_p,
@@ -16,6 +15,7 @@ from hitlbench.verdicts import (
     tost_p,
     verdict,
 )
+from hitlbench.publish.comparisons import break_even, margin_of
 
 
 def test_holm_on_a_known_example():

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from hitlbench.classifiers import classifiers
-from hitlbench.runner import execute
+from hitlbench.harness.runner import execute
+from hitlbench.harness.spec import resolve_spec
 from hitlbench.samplers import samplers
-from hitlbench.spec import resolve_spec
 from hitlbench.types import HitlbenchError, PoolView, TaskInfo
 from hitlbench.zero_shot import labelers
 from hitlbench.zero_shot.base import Answers, Labeler
@@ -229,7 +229,7 @@ def test_an_unanswered_item_is_labeled_from_scratch_and_counted_unparseable(tmp_
     # each item is labeled once, however often the sampler and the holdout ask
     assert EveryOther.calls == 90 + record["data"]["n_holdout"]
     # the error analysis keeps the unanswered holdout items, and counts them as wrong
-    from hitlbench.error_analysis import markdown
+    from hitlbench.simulation.error_analysis import markdown
 
     analysis = record["summary"]["error_analysis"]
     answered = np.asarray(analysis["holdout_confusion"]).sum()
@@ -274,7 +274,7 @@ def test_lite1_and_lite2_weights_load_strictly_and_see_a_cat(number):
 
 
 def test_a_nested_labeler_is_set_by_dotted_keys():
-    from hitlbench.spec import apply_override
+    from hitlbench.harness.spec import apply_override
 
     raw = {"dataset": "digits"}
     for key, value in [

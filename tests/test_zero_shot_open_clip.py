@@ -14,8 +14,8 @@ import torch
 open_clip = pytest.importorskip("open_clip")
 
 from hitlbench import testing  # noqa: E402
-from hitlbench.params import check_params  # noqa: E402
-from hitlbench.registry import parameters_of  # noqa: E402
+from hitlbench.core.params import check_params  # noqa: E402
+from hitlbench.core.registry import parameters_of  # noqa: E402
 from hitlbench.types import HitlbenchError, TaskInfo  # noqa: E402
 from hitlbench.zero_shot.base import labelers  # noqa: E402
 from hitlbench.zero_shot.open_clip_labeler import OpenCLIP, prepare_images  # noqa: E402

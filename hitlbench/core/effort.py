@@ -39,7 +39,7 @@ DEFAULT_SECONDS: dict[str, float] = {
     Action.BOX_VERIFY.value: 1.8,
 }
 # The entries the table above gives with "No direct source": effort verdicts carry the unit cost
-# of each at which they would flip (`hitlbench.comparisons`), and `hitlbench plot` sweeps them.
+# of each at which they would flip (`hitlbench.publish.comparisons`), and `hitlbench plot` sweeps them.
 UNSOURCED = (
     Action.LABEL_CORRECT.value,
     Action.BOX_CORRECT.value,

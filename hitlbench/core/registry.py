@@ -164,7 +164,7 @@ class Registry(Generic[T]):
 
     def create(self, name: str, **params: Any) -> T:
         """Instantiate `name`; None values are dropped, unknown parameters are refused and the
-        others checked against their type hints (`hitlbench.params`) before `__init__` runs."""
+        others checked against their type hints (`hitlbench.core.params`) before `__init__` runs."""
         cls = self.get(name)
         params = {k: v for k, v in params.items() if v is not None}
         accepted = parameters_of(cls)

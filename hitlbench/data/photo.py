@@ -8,7 +8,7 @@ clipped to it (export tools round, e.g. a normalised 1.0004), and a box with no 
 after clipping is refused, naming its annotation. Loaders whose format records the image size
 (COCO, Pascal VOC, YOLO's fractions) clip every annotation with `clip_box` as they parse, so the
 largest box, the image's object, is chosen among clipped boxes. Decoded arrays are kept in the
-artefact cache (`hitlbench.cache`), keyed by the annotations' checksum and each image file's size
+artefact cache (`hitlbench.core.cache`), keyed by the annotations' checksum and each image file's size
 and mtime.
 """
 

@@ -18,7 +18,7 @@ class TimmEmbedder(Embedder):
 
     `arch` is any timm architecture; with `pretrained` its ImageNet weights load offline for
     efficientnet_lite0 (1,280-d features; lite1 and lite2 with the `lite` extra) and from the
-    Hugging Face cache for others (see `hitlbench.pretrained.create_timm`); without, random
+    Hugging Face cache for others (see `hitlbench.core.pretrained.create_timm`); without, random
     weights are drawn from `bind`'s seed. Grey images are repeated to RGB, inverted (1 - x)
     when `invert`, resized to `input_px` x `input_px` (bilinear, antialiased only when
     shrinking; the aspect ratio is not kept), normalised with the model's mean and std

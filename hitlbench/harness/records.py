@@ -169,7 +169,7 @@ def lookup(tree: Any, dotted: str) -> Any:
 
 def summary_value(record: Mapping[str, Any], metric: str) -> Any:
     """`metric` of a record: a summary key (dotted paths allowed) or one computed from its
-    rounds (`hitlbench.record_metrics`); MISSING if absent."""
+    rounds (`hitlbench.harness.record_metrics`); MISSING if absent."""
     if is_derived(metric):
         return derived_value(record, metric, MISSING)
     return lookup(record["summary"], metric)

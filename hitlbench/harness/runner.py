@@ -19,7 +19,8 @@ from ..data.base import SplitData
 from ..data.splits import stratified_take
 from ..oracles.base import Oracle
 from ..registries import COMPONENT_KINDS, REGISTRIES
-from ..simulation.loop import Components, LoopRngs, LoopSettings, run_loop
+from ..simulation.loop import run_loop
+from ..simulation.parts import Components, LoopRngs, LoopSettings
 from ..types import Action, Effort, Gold, HitlbenchError
 from .results import SCHEMA, environment, record_path
 from .spec import SPEC_KINDS, check_annotations, device_available, instantiate, run_id

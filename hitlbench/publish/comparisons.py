@@ -1,5 +1,5 @@
 """The comparison tables of a leaderboard: each method against the baseline, with its verdict,
-and the unit costs at which an effort verdict would flip (`hitlbench.verdicts`)."""
+and the unit costs at which an effort verdict would flip (`hitlbench.harness.verdicts`)."""
 
 from __future__ import annotations
 

@@ -1,10 +1,12 @@
-"""Leaderboards: run records as markdown: mean and 95 % interval over seeds, and each method's
-paired comparison with the baseline and its verdict (`hitlbench.verdicts`, DESIGN §5).
+"""Leaderboards: run records as tables of mean and 95 % interval over seeds, with each method's
+paired comparison with the baseline and its verdict (`harness.verdicts`, DESIGN §5).
 
-`build` turns records into a `Board` (tables of `Cell`s, with the comparisons' markdown beside
-them) that `Board.markdown()` prints and the static site (`publish.site`) renders as HTML.
-Everything printed comes from the records, never from the clock or the checkout, and every set
-is sorted, so regenerating a leaderboard from the same records gives the same bytes.
+`build` groups the records by setting and method into a `board_model.Board`: the tables
+(`board_model`, their cells' statistics in `table_stats`), the comparisons (`comparisons`), and
+the provenance, components and warnings around them (`board_provenance`); `board_markdown`
+prints it and the static site (`site_suite`) renders it as HTML. Everything printed comes from
+the records, never from the clock or the checkout, and every set is sorted, so regenerating a
+leaderboard from the same records gives the same bytes.
 """
 
 from __future__ import annotations
@@ -13,34 +15,33 @@ import json
 import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import numpy as np
-from tabulate import tabulate
 
 from ..core.storage import write_text_atomic
 from ..harness.records import (
     CEILING,
-    CEILING_ROW,
     MISSING,
     REFERENCE_MAP_ROWS,
     LeaderboardError,
-    direction,
-    is_explanation_metric,
     load_records,
     lookup,
     method_of,
-    number,
-    row_method,
-    row_name,
     setting_key,
     setting_of,
     setting_text,
-    summary_value,
 )
-from ..harness.verdicts import Comparison, ci_half_width
+from ..harness.verdicts import Comparison
+from .board_markdown import board_markdown
+from .board_model import Board, Column, Pivot, Quoted, Section, make_table
+from .board_provenance import (
+    code_warnings,
+    column_names,
+    components,
+    failed_cells,
+    provenance,
+    unrun,
+)
 from .comparisons import (
     DASH,
     EFFORT_TOTAL,
@@ -55,61 +56,6 @@ if TYPE_CHECKING:
     from ..harness.suites import Suite
 
 DEFAULT_METRICS = ("total_corrections", "final_accuracy", "effort_s_total", "aulc_effort")
-LABEL_EVERYTHING = "label everything"
-NOT_RUN = "not run"
-KIND_ORDER = ("dataset", "sampler", "detector", "classifier", "oracle", "feedback")
-INTEGER_LIKE = (
-    "total_corrections", "effort_s_total", "n_labeled", "rounds", "effort_budget_s",
-    "label_errors", "missed_corrections", "unsure",
-)  # fmt: skip
-
-
-# --- statistics -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Stat:
-    """A metric over the seeds of one method: `runs` have the key, `reached` have a value."""
-
-    mean: float | None
-    half_width: float
-    reached: int
-    runs: int
-
-
-def _stat(records: Sequence[Mapping[str, Any]], metric: str) -> Stat:
-    present = [summary_value(r, metric) for r in records]
-    present = [v for v in present if v is not MISSING]
-    values = [number(v, metric) for v in present if v is not None]
-    mean = float(np.mean(values)) if values else None
-    return Stat(mean, ci_half_width(values), len(values), len(present))
-
-
-def _decimals(metric: str) -> int:
-    return (
-        0 if metric in INTEGER_LIKE or metric.startswith(("effort_s_to.", "effort_counts.")) else 3
-    )
-
-
-def _rounded_mean(stat: Stat, metric: str) -> float | None:
-    """The mean as printed, so that equal-looking cells tie; None when it cannot be best."""
-    if stat.mean is None or stat.reached < stat.runs:
-        return None
-    return float(f"{stat.mean:.{_decimals(metric)}f}")
-
-
-def _format(stat: Stat, metric: str) -> str:
-    """Mean ± half-width (the mean alone for one seed), then (k/n) if only k of n seeds have it."""
-    d = _decimals(metric)
-    if stat.mean is None:
-        text = DASH
-    elif stat.reached == 1:
-        text = f"{stat.mean:.{d}f}"
-    else:
-        text = f"{stat.mean:.{d}f} ± {stat.half_width:.{d}f}"
-    if stat.reached < stat.runs:
-        text += f" ({stat.reached}/{stat.runs})"
-    return text
 
 
 def _setting_value(record: Mapping[str, Any], key: str) -> Any:
@@ -119,75 +65,6 @@ def _setting_value(record: Mapping[str, Any], key: str) -> Any:
         return setting[key]
     found = lookup(record["spec"], key)
     return DASH if found is MISSING else found
-
-
-# --- tables -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Cell:
-    """One table cell: its text as printed, the number it shows (a mean, a count, a published
-    value; None for none) to sort by, whether it is its column's best mean, and the verdict
-    against the baseline printed beside it."""
-
-    text: str
-    value: float | None = None
-    best: bool = False
-    verdict: str | None = None
-
-    def markdown(self) -> str:
-        """`text`, bold when best, then " — verdict"."""
-        text = f"**{self.text}**" if self.best else self.text
-        return f"{text} — {self.verdict}" if self.verdict else text
-
-
-@dataclass(frozen=True)
-class Row:
-    """A table row: the method (or reference row) it is about and its cells, one per header
-    after the first; `reference` for the rows that are not methods (label everything, the
-    ceiling, the reference maps)."""
-
-    name: str
-    cells: list[Cell]
-    reference: bool = False
-
-
-@dataclass(frozen=True)
-class Table:
-    """A leaderboard table: `headers[0]` heads the row names, the others the cells."""
-
-    headers: list[str]
-    rows: list[Row]
-
-    def markdown(self) -> str:
-        """The table as GitHub markdown (tabulate, cells as printed)."""
-        body = [[row.name, *(c.markdown() for c in row.cells)] for row in self.rows]
-        return tabulate(body, headers=self.headers, tablefmt="github", disable_numparse=True)
-
-
-@dataclass(frozen=True)
-class Column:
-    """One column of a table: a metric over the runs of each method (ceiling included), and the
-    verdicts to print beside the methods' cells, if any."""
-
-    header: str
-    metric: str
-    runs: Mapping[str, Sequence[Mapping[str, Any]]]
-    verdicts: Mapping[str, Comparison] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Quoted:
-    """A column of published numbers beside a metric (a paper's table), by method, as given."""
-
-    header: str
-    values: Mapping[str, float]
-
-    def cells(self, methods: Sequence[str]) -> list[Cell]:
-        return [
-            Cell(format(self.values[m], "g"), self.values[m]) if m in self.values else Cell(DASH)
-            for m in methods
-        ]
 
 
 def _quoted_columns(
@@ -218,95 +95,6 @@ def _quoted_columns(
     return {m: Quoted(f"{metric_name(m)} ({source})", values[m]) for m in metrics if m in values}
 
 
-def _stat_cell(stat: Stat, metric: str) -> Cell:
-    return Cell(_format(stat, metric), stat.mean)
-
-
-def _method_cells(column: Column, methods: Sequence[str]) -> list[Cell]:
-    """The column's cells for the methods: best for the best printed mean, and the verdict
-    against the baseline where the column carries verdicts."""
-    found = {m: _stat(column.runs.get(m, []), column.metric) for m in methods}
-    sign = direction(column.metric)
-    means = {m: _rounded_mean(s, column.metric) for m, s in found.items()}
-    candidates = [sign * v for v in means.values() if v is not None]
-    best = sign * max(candidates) if sign and candidates else None
-    return [
-        Cell(
-            _format(found[m], column.metric),
-            found[m].mean,
-            best=best is not None and means[m] == best,
-            verdict=column.verdicts[m].verdict if m in column.verdicts else None,
-        )
-        for m in methods
-    ]
-
-
-def _ceiling_cell(column: Column) -> Cell:
-    runs = column.runs.get(CEILING, [])
-    return _stat_cell(_stat(runs, column.metric), column.metric) if runs else Cell(NOT_RUN)
-
-
-def _label_everything_cell(column: Column) -> Cell:
-    """Every pool image labeled from scratch, no model: its effort and no corrections; it has no
-    runs, so no accuracy (the one fit on every label is the row below it)."""
-    runs = [r for group in column.runs.values() for r in group]
-    if column.metric == "effort_s_total" and runs:
-        seconds = sorted({r["data"]["n_pool"] * r["spec"]["effort"]["label_scratch"] for r in runs})
-        value = float(seconds[0]) if len(seconds) == 1 else None
-        return Cell(" / ".join(f"{s:.0f}" for s in seconds), value)
-    if column.metric == "total_corrections":
-        return Cell("0", 0.0)
-    return Cell(DASH)
-
-
-def _reference_map_cell(column: Column, name: str) -> Cell:
-    """A fixed map's explanation metrics; its other metrics mean nothing (it answers no item)."""
-    runs = column.runs.get(name, [])
-    if not runs or not is_explanation_metric(column.metric):
-        return Cell(DASH)
-    return _stat_cell(_stat(runs, column.metric), column.metric)
-
-
-def _table(columns: Sequence[Column | Quoted], methods: Sequence[str], counts: bool) -> Table:
-    """Method rows, then the reference rows that have any value; with `counts`, the number of
-    runs (n) after the row name."""
-
-    def cells(c: Column | Quoted) -> list[Cell]:
-        if isinstance(c, Quoted):
-            return c.cells(methods)
-        return _method_cells(c, methods)
-
-    def reference(c: Column | Quoted, cell: Callable[[Column], Cell]) -> Cell:
-        return Cell(DASH) if isinstance(c, Quoted) else cell(c)
-
-    by_column = [cells(c) for c in columns]
-    rows = [Row(m, [cells[i] for cells in by_column]) for i, m in enumerate(methods)]
-    references = [
-        Row(LABEL_EVERYTHING, [reference(c, _label_everything_cell) for c in columns], True),
-        Row(CEILING_ROW, [reference(c, _ceiling_cell) for c in columns], True),
-    ]
-    references += [
-        Row(
-            name, [reference(c, lambda c, n=name: _reference_map_cell(c, n)) for c in columns], True
-        )
-        for name in REFERENCE_MAP_ROWS
-    ]
-    rows += [r for r in references if {c.text for c in r.cells} - {DASH, NOT_RUN}]  # drop empty
-    headers = ["method", *(c.header for c in columns)]
-    if counts:
-        runs = next((c.runs for c in columns if isinstance(c, Column)), {})
-
-        def n(name: str) -> Cell:
-            if name == LABEL_EVERYTHING:
-                return Cell(DASH)
-            count = len(runs.get(row_method(name), []))
-            return Cell(str(count), float(count))
-
-        rows = [Row(r.name, [n(r.name), *r.cells], r.reference) for r in rows]
-        headers.insert(1, "n")
-    return Table(headers, rows)
-
-
 def _by_method(records: Iterable[Mapping[str, Any]]) -> dict[str, list]:
     groups: dict[str, list] = defaultdict(list)
     for r in records:
@@ -322,32 +110,6 @@ def _group(
     for r in records:
         groups[key(r)].append(r)
     return {k: _by_method(runs) for k, runs in groups.items()}
-
-
-@dataclass(frozen=True)
-class Section:
-    """One setting of a leaderboard: its title, grid point and runs by method, its columns (a
-    metric each, and the published values beside them), the markdown of its comparisons (with
-    the baseline, where effort verdicts flip, the suite's contrasts) and the comparisons with
-    the baseline by metric and method."""
-
-    title: str
-    setting: dict[str, Any]
-    runs: Mapping[str, Sequence[Mapping[str, Any]]]  # by method
-    columns: list[Column | Quoted]
-    comparisons: list[str]
-    verdicts: Mapping[str, Mapping[str, Comparison]]
-
-    def table(self, methods: Sequence[str], *, verdicts: bool = False) -> Table:
-        """The setting's table; with `verdicts`, each method cell with its verdict against the
-        baseline (as the markdown's comparison table gives it)."""
-        columns = [
-            Column(c.header, c.metric, c.runs, self.verdicts.get(c.metric, {}))
-            if verdicts and isinstance(c, Column)
-            else c
-            for c in self.columns
-        ]
-        return _table(columns, methods, counts=True)
 
 
 def _sections(
@@ -386,19 +148,6 @@ def _sections(
     return sections
 
 
-@dataclass(frozen=True)
-class Pivot:
-    """Holmes et al. Table 2's layout: methods x combinations of setting values, each cell with
-    its verdict against the baseline of its column."""
-
-    title: str
-    table: Table
-    legend: str
-
-    def markdown(self) -> list[str]:
-        return [self.title, "", self.table.markdown(), "", self.legend, ""]
-
-
 def _pivot(
     records: Sequence[Mapping[str, Any]],
     methods: Sequence[str],
@@ -434,134 +183,15 @@ def _pivot(
         )
         for key, runs in groups
     ]
-    title = f"## {metric_name(metric)} by {' / '.join(by)}"
+    title = f"{metric_name(metric)} by {' / '.join(by)}"
     legend = (
         f"Verdict against {baseline} in the same column (as in the comparison tables; Holm over "
         f"this table's {len(found)} comparison{'' if len(found) == 1 else 's'})."
     )
-    return Pivot(title, _table(columns, methods, counts=False), legend)
+    return Pivot(title, make_table(columns, methods, counts=False), legend)
 
 
-# --- header, components, warnings ---------------------------------------------------------
-
-
-def _column_names(metrics: Sequence[str]) -> list[str]:
-    """Which record field each readable column name stands for."""
-    named = [f"{metric_name(m)}: `{m}`" for m in metrics if metric_name(m) != m]
-    return [f"Columns (record fields): {'; '.join(named)}.", ""] if named else []
-
-
-def _values(records: Iterable[Mapping[str, Any]], block: str, key: str) -> list[str]:
-    return sorted({str(r.get(block, {}).get(key) or "unknown") for r in records})
-
-
-CELLS_LEGEND = (
-    "Cells: mean ± half-width of the 95 % t-interval over seeds (n); (k/n): only k seeds reached "
-    "it and the mean is over those; bold: the best mean among the methods."
-)
-
-
-def _provenance(records: Sequence[Mapping[str, Any]]) -> list[str]:
-    """Markdown bullets: the versions, commits, dates, machines and data the records ran with."""
-    dates = sorted(d for d in (r.get("env", {}).get("date") for r in records) if d)
-    date = f"{dates[0]} .. {dates[-1]}" if dates else "unknown"
-    env = {
-        k: ", ".join(_values(records, "env", k))
-        for k in ("hitlbench", "git", "device", "cpu", "python", "torch")
-    }
-    data = sorted(
-        {
-            (str(d.get("source")), str(d.get("sha256")), d.get("package") or "")
-            for d in (r.get("data", {}) for r in records)
-        }
-    )
-    lines = [
-        f"- hitlbench: {env['hitlbench']}",
-        f"- git: {env['git']}",
-        f"- dates: {date}",
-        f"- device: {env['device']}; cpu: {env['cpu']}",
-        f"- python: {env['python']}; torch: {env['torch']}",
-    ]
-    return lines + [
-        f"- data: {source} (sha256 {sha}{f'; {package}' if package else ''})"
-        for source, sha, package in data
-    ]
-
-
-def _component_texts(records: Iterable[Mapping[str, Any]], kind: str) -> dict[str, set[str]]:
-    """Per component name of `kind`: the distinct "version (origin)" texts in the records."""
-    found: dict[str, set[str]] = defaultdict(set)
-    for r in records:
-        c = r.get("components", {}).get(kind)
-        if c:
-            found[c["name"]].add(f"{c.get('version')} ({c.get('origin')})")
-    return found
-
-
-def _kinds(records: Iterable[Mapping[str, Any]]) -> list[str]:
-    present = {k for r in records for k in r.get("components", {})}
-    return [k for k in KIND_ORDER if k in present] + sorted(present - set(KIND_ORDER))
-
-
-def _components(
-    groups: Mapping[str, Sequence[Mapping[str, Any]]], order: Sequence[str]
-) -> list[str]:
-    kinds = _kinds(r for runs in groups.values() for r in runs)
-    rows = []
-    for method in order:
-        cells = []
-        for kind in kinds:
-            found = _component_texts(groups[method], kind)
-            versions = sorted(f"{name}@{text}" for name, texts in found.items() for text in texts)
-            cells.append(", ".join(versions) or DASH)
-        rows.append([row_name(method), *cells])
-    table = tabulate(rows, headers=["method", *kinds], tablefmt="github", disable_numparse=True)
-    return ["## Components", "", table, ""]
-
-
-def _version_warnings(method: str, runs: Sequence[Mapping[str, Any]]) -> list[str]:
-    return [
-        f"- WARNING: method {method} mixes versions of {kind} {name}: "
-        f"{', '.join(sorted(texts))}; its runs come from different code"
-        for kind in _kinds(runs)
-        for name, texts in sorted(_component_texts(runs, kind).items())
-        if len(texts) > 1
-    ]
-
-
-def _behaviour_warnings(method: str, runs: Sequence[Mapping[str, Any]]) -> list[str]:
-    """A component of one name and version whose records carry different behaviour hashes: its
-    code changed without a new version (records without a hash are not compared)."""
-    hashes: dict[tuple[str, str, str], set[str]] = defaultdict(set)
-    for r in runs:
-        for kind, c in r.get("components", {}).items():
-            if c.get("behaviour"):
-                hashes[(kind, c["name"], str(c.get("version")))].add(c["behaviour"])
-    return [
-        f"- WARNING: method {method} mixes code of {kind} {name} version {version}: behaviour "
-        f"hashes {', '.join(sorted(found))}; its module changed without a new version"
-        for (kind, name, version), found in sorted(hashes.items())
-        if len(found) > 1
-    ]
-
-
-def _dirty_warning(groups: Mapping[str, Sequence[Mapping[str, Any]]]) -> list[str]:
-    """Records that ran from a checkout with uncommitted changes (`bench --allow-dirty`)."""
-    dirty = {
-        m: sum(str(r.get("env", {}).get("git") or "").endswith("-dirty") for r in runs)
-        for m, runs in groups.items()
-    }
-    dirty = {m: n for m, n in sorted(dirty.items()) if n}
-    if not dirty:
-        return []
-    return [
-        f"- WARNING: {sum(dirty.values())} record(s) ran from a checkout with uncommitted changes "
-        f"(git ...-dirty), so no commit holds the code they ran: "
-        + ", ".join(f"{m} ({n})" for m, n in dirty.items())
-    ]
-
-
-def _refuse_duplicates(groups: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
+def refuse_duplicates(groups: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
     """One record per (method, setting, seed): two would be averaged as if they were two seeds."""
     for method, runs in sorted(groups.items()):
         ids: dict[tuple[str, int], list[str]] = defaultdict(list)
@@ -574,89 +204,6 @@ def _refuse_duplicates(groups: Mapping[str, Sequence[Mapping[str, Any]]]) -> Non
                     f"(runs {', '.join(sorted(found))}); keep the one that backs the table and "
                     "delete the others"
                 )
-
-
-def _warnings(records: Sequence[Mapping[str, Any]], groups: Mapping[str, Sequence]) -> list[str]:
-    """Loud lines for changed code among the records compared."""
-    lines = []
-    for method in sorted(groups):
-        lines += _version_warnings(method, groups[method]) + _behaviour_warnings(
-            method, groups[method]
-        )
-    lines += _dirty_warning(groups)
-    for key in ("hitlbench", "git"):
-        found = _values(records, "env", key)
-        if len(found) > 1:
-            lines.append(
-                f"- WARNING: the records come from several {key} versions: {', '.join(found)}"
-            )
-    return [*lines, ""] if lines else []
-
-
-def _unrun(
-    method_order: Sequence[str], groups: Mapping[str, Sequence], contrasts: Sequence[Sequence[str]]
-) -> list[str]:
-    """A line naming the suite's methods that have no records, and the contrasts they leave
-    without a comparison: a reader sees n = 0 rather than a method that silently is not there."""
-    missing = [m for m in method_order if m not in groups]
-    if not missing:
-        return []
-    open_pairs = [f"{m} − {ref}" for m, ref in contrasts if m in missing or ref in missing]
-    line = f"Methods with no records (n = 0), in no table: {', '.join(missing)}."
-    if open_pairs:
-        line += f" Contrasts left `inconclusive (n = 0)`: {', '.join(open_pairs)}."
-    return [line, ""]
-
-
-def _failed(failed: Mapping[str, str]) -> list[str]:
-    if not failed:
-        return []
-    lines = [f"## Failed cells ({len(failed)}, not in the tables)", ""]
-    lines += [f"- `{name}`: {error}" for name, error in sorted(failed.items())]
-    return [*lines, ""]
-
-
-# --- public -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Board:
-    """A leaderboard before it is printed: the tables as `Table`s, the rest as markdown lines."""
-
-    suite: str
-    n_records: int
-    methods: list[str]  # the method rows, in order: the baseline, the suite's, any other
-    provenance: list[str]  # `_provenance`
-    notices: list[str]  # which record field each column is, and warnings about changed code
-    sections: list[Section]
-    pivot: Pivot | None
-    components: list[str]
-    failed: list[str]
-    notes: str | None
-
-    def markdown(self) -> str:
-        """The leaderboard as GitHub markdown; the same board gives the same bytes."""
-        lines = [
-            f"# {self.suite}",
-            "",
-            f"Generated by `hitlbench leaderboard` from the run records ({self.n_records}); "
-            "do not edit by hand.",
-            "",
-            *self.provenance,
-            "",
-            CELLS_LEGEND,
-            "",
-            *self.notices,
-        ]
-        for section in self.sections:
-            table = section.table(self.methods).markdown()
-            lines += [f"## {section.title}", "", table, "", *section.comparisons]
-        if self.pivot:
-            lines += self.pivot.markdown()
-        lines += self.components + self.failed
-        if self.notes:
-            lines += [self.notes.strip(), ""]
-        return "\n".join(lines).rstrip("\n") + "\n"
 
 
 def build(
@@ -683,7 +230,7 @@ def build(
     `method_order` (the suite's), then any other, sorted.
     """
     groups = _by_method(records)
-    _refuse_duplicates(groups)
+    refuse_duplicates(groups)
     found = sorted(groups)
     if baseline in (CEILING, *REFERENCE_MAP_ROWS):
         raise LeaderboardError(f"{baseline!r} is a reference row; name a method as the baseline")
@@ -699,14 +246,14 @@ def build(
         suite=suite,
         n_records=len(records),
         methods=methods,
-        provenance=_provenance(records),
-        notices=_column_names(metrics)
-        + _unrun(method_order, groups, contrasts)
-        + _warnings(records, groups),
+        provenance=provenance(records),
+        notices=column_names(metrics)
+        + unrun(method_order, groups, contrasts)
+        + code_warnings(records, groups),
         sections=sections,  # first: it checks the contrasts' form
         pivot=_pivot(records, methods, baseline, pivot, margins) if pivot else None,
-        components=_components(groups, methods + [r for r in references if r in groups]),
-        failed=_failed(failed or {}),
+        components=components(groups, methods + [r for r in references if r in groups]),
+        failed=failed_cells(failed or {}),
         notes=notes,
     )
 
@@ -714,7 +261,7 @@ def build(
 def render(records: Sequence[Mapping[str, Any]], **build_kwargs: Any) -> str:
     """The leaderboard of `records` as GitHub markdown (`build`'s arguments); the same records
     give the same bytes."""
-    return build(records, **build_kwargs).markdown()
+    return board_markdown(build(records, **build_kwargs))
 
 
 def suite_options(suite: Suite) -> dict[str, Any]:

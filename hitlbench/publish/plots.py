@@ -278,7 +278,7 @@ def plot(
     the Grad-CAM examples where the records have them (`baseline` first), total effort against
     each unsourced unit cost the runs spent (range: `cost_sweep` {action: [low, high]}), and
     the suite's `curves` of a summary metric against a parameter (per setting) and its
-    `round_figures` (`hitlbench.round_figures`, as `per_round`; with `standard` False only
+    `round_figures` (`hitlbench.publish.round_figures`, as `per_round`; with `standard` False only
     these and the suite's curves, not FIGURES), and effort per item against
     the pre-labels' accuracy where a model pre-labeled from the first item; returns the paths."""
     records = [r for r in records if method_of(r) not in REFERENCE_MAP_ROWS]  # not drawn

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..harness.records import row_method, setting_of, setting_text, summary_value
 from ..harness.suites import Suite
-from .leaderboard import CELLS_LEGEND, Board, Cell, Section, Table
+from .board_model import CELLS_LEGEND, Board, Cell, Section, Table
 from .metric_names import metric_name
 from .round_figures import slug
 from .site_html import Td, esc, figure, link, markdown, page, table, value_td
@@ -96,7 +96,7 @@ def suite_page(
     tables = "".join(_section(board, s) for s in board.sections)
     if board.pivot:
         pivot = board_table(board.pivot.table, groups)
-        tables += f"<h2>{esc(board.pivot.title.lstrip('# '))}</h2>\n{pivot}"
+        tables += f"<h2>{esc(board.pivot.title)}</h2>\n{pivot}"
         tables += f'<p class="muted">{esc(board.pivot.legend)}</p>\n'
     aside = "".join(figure(p, p.rsplit("/", 1)[-1][:-4].replace("_", " ")) for p in figures)
     body = [

@@ -294,7 +294,7 @@ class KernelHerding(Sampler):
 
     The first pool an instance sees (the whole pool, in round 0) is embedded, reduced by PCA and
     herded once, without labels or a model; every round then returns the next k items of that
-    order still in the pool. Embeddings and orders are cached on disk (`hitlbench.cache`), so
+    order still in the pool. Embeddings and orders are cached on disk (`hitlbench.core.cache`), so
     the cells of a suite share them.
 
     - `embedder`: "efficientnet_lite0" (pooled ImageNet features [N, 1280] of the uncropped

@@ -1,0 +1,170 @@
+"""What a leaderboard says around its tables: the record field behind each column, the versions,
+commits, dates, machines and data the records ran with, each method's components, loud warnings
+where records come from changed or uncommitted code, the suite's methods that have no records,
+and the cells that failed (markdown lines, `board_model.Board`'s text parts)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from tabulate import tabulate
+
+from ..harness.records import row_name
+from .comparisons import DASH
+from .metric_names import metric_name
+
+KIND_ORDER = ("dataset", "sampler", "detector", "classifier", "oracle", "feedback")
+
+
+def column_names(metrics: Sequence[str]) -> list[str]:
+    """Which record field each readable column name stands for."""
+    named = [f"{metric_name(m)}: `{m}`" for m in metrics if metric_name(m) != m]
+    return [f"Columns (record fields): {'; '.join(named)}.", ""] if named else []
+
+
+def _values(records: Iterable[Mapping[str, Any]], block: str, key: str) -> list[str]:
+    return sorted({str(r.get(block, {}).get(key) or "unknown") for r in records})
+
+
+def provenance(records: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Markdown bullets: the versions, commits, dates, machines and data the records ran with."""
+    dates = sorted(d for d in (r.get("env", {}).get("date") for r in records) if d)
+    date = f"{dates[0]} .. {dates[-1]}" if dates else "unknown"
+    env = {
+        k: ", ".join(_values(records, "env", k))
+        for k in ("hitlbench", "git", "device", "cpu", "python", "torch")
+    }
+    data = sorted(
+        {
+            (str(d.get("source")), str(d.get("sha256")), d.get("package") or "")
+            for d in (r.get("data", {}) for r in records)
+        }
+    )
+    lines = [
+        f"- hitlbench: {env['hitlbench']}",
+        f"- git: {env['git']}",
+        f"- dates: {date}",
+        f"- device: {env['device']}; cpu: {env['cpu']}",
+        f"- python: {env['python']}; torch: {env['torch']}",
+    ]
+    return lines + [
+        f"- data: {source} (sha256 {sha}{f'; {package}' if package else ''})"
+        for source, sha, package in data
+    ]
+
+
+def _component_texts(records: Iterable[Mapping[str, Any]], kind: str) -> dict[str, set[str]]:
+    """Per component name of `kind`: the distinct "version (origin)" texts in the records."""
+    found: dict[str, set[str]] = defaultdict(set)
+    for r in records:
+        c = r.get("components", {}).get(kind)
+        if c:
+            found[c["name"]].add(f"{c.get('version')} ({c.get('origin')})")
+    return found
+
+
+def _kinds(records: Iterable[Mapping[str, Any]]) -> list[str]:
+    present = {k for r in records for k in r.get("components", {})}
+    return [k for k in KIND_ORDER if k in present] + sorted(present - set(KIND_ORDER))
+
+
+def components(
+    groups: Mapping[str, Sequence[Mapping[str, Any]]], order: Sequence[str]
+) -> list[str]:
+    kinds = _kinds(r for runs in groups.values() for r in runs)
+    rows = []
+    for method in order:
+        cells = []
+        for kind in kinds:
+            found = _component_texts(groups[method], kind)
+            versions = sorted(f"{name}@{text}" for name, texts in found.items() for text in texts)
+            cells.append(", ".join(versions) or DASH)
+        rows.append([row_name(method), *cells])
+    table = tabulate(rows, headers=["method", *kinds], tablefmt="github", disable_numparse=True)
+    return ["## Components", "", table, ""]
+
+
+def _version_warnings(method: str, runs: Sequence[Mapping[str, Any]]) -> list[str]:
+    return [
+        f"- WARNING: method {method} mixes versions of {kind} {name}: "
+        f"{', '.join(sorted(texts))}; its runs come from different code"
+        for kind in _kinds(runs)
+        for name, texts in sorted(_component_texts(runs, kind).items())
+        if len(texts) > 1
+    ]
+
+
+def _behaviour_warnings(method: str, runs: Sequence[Mapping[str, Any]]) -> list[str]:
+    """A component of one name and version whose records carry different behaviour hashes: its
+    code changed without a new version (records without a hash are not compared)."""
+    hashes: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+    for r in runs:
+        for kind, c in r.get("components", {}).items():
+            if c.get("behaviour"):
+                hashes[(kind, c["name"], str(c.get("version")))].add(c["behaviour"])
+    return [
+        f"- WARNING: method {method} mixes code of {kind} {name} version {version}: behaviour "
+        f"hashes {', '.join(sorted(found))}; its module changed without a new version"
+        for (kind, name, version), found in sorted(hashes.items())
+        if len(found) > 1
+    ]
+
+
+def _dirty_warning(groups: Mapping[str, Sequence[Mapping[str, Any]]]) -> list[str]:
+    """Records that ran from a checkout with uncommitted changes (`bench --allow-dirty`)."""
+    dirty = {
+        m: sum(str(r.get("env", {}).get("git") or "").endswith("-dirty") for r in runs)
+        for m, runs in groups.items()
+    }
+    dirty = {m: n for m, n in sorted(dirty.items()) if n}
+    if not dirty:
+        return []
+    return [
+        f"- WARNING: {sum(dirty.values())} record(s) ran from a checkout with uncommitted changes "
+        f"(git ...-dirty), so no commit holds the code they ran: "
+        + ", ".join(f"{m} ({n})" for m, n in dirty.items())
+    ]
+
+
+def code_warnings(
+    records: Sequence[Mapping[str, Any]], groups: Mapping[str, Sequence]
+) -> list[str]:
+    """Loud lines for changed code among the records compared."""
+    lines = []
+    for method in sorted(groups):
+        lines += _version_warnings(method, groups[method]) + _behaviour_warnings(
+            method, groups[method]
+        )
+    lines += _dirty_warning(groups)
+    for key in ("hitlbench", "git"):
+        found = _values(records, "env", key)
+        if len(found) > 1:
+            lines.append(
+                f"- WARNING: the records come from several {key} versions: {', '.join(found)}"
+            )
+    return [*lines, ""] if lines else []
+
+
+def unrun(
+    method_order: Sequence[str], groups: Mapping[str, Sequence], contrasts: Sequence[Sequence[str]]
+) -> list[str]:
+    """A line naming the suite's methods that have no records, and the contrasts they leave
+    without a comparison: a reader sees n = 0 rather than a method that silently is not there."""
+    missing = [m for m in method_order if m not in groups]
+    if not missing:
+        return []
+    open_pairs = [f"{m} − {ref}" for m, ref in contrasts if m in missing or ref in missing]
+    line = f"Methods with no records (n = 0), in no table: {', '.join(missing)}."
+    if open_pairs:
+        line += f" Contrasts left `inconclusive (n = 0)`: {', '.join(open_pairs)}."
+    return [line, ""]
+
+
+def failed_cells(failed: Mapping[str, str]) -> list[str]:
+    if not failed:
+        return []
+    lines = [f"## Failed cells ({len(failed)}, not in the tables)", ""]
+    lines += [f"- `{name}`: {error}" for name, error in sorted(failed.items())]
+    return [*lines, ""]
