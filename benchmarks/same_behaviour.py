@@ -12,7 +12,8 @@ binary concept task on cached embeddings with presumed negatives, and a model-ba
     PYTHONPATH=/path/to/other/checkout python benchmarks/same_behaviour.py run OUT_OTHER
 
 (with PYTHONPATH, the other checkout's package and smoke suite run).
-About 6 minutes on 2 cores; needs Debian's dataset-fashion-mnist (or HITLBENCH_DATA).
+About 2.5 minutes on 2 cores (1.5 once the embedding cache holds the digits); needs Debian's
+dataset-fashion-mnist (or HITLBENCH_DATA).
 """
 
 from __future__ import annotations
