@@ -175,13 +175,17 @@ def check_oracle(oracle: Oracle, make: Callable[[], Oracle] | None = None) -> No
     for an unsure one; one person: exactly one per item, gold screening may add answers to
     hidden items); corrections count the proposals changed; deterministic for a seed
     (`make` returns a fresh oracle for the second run; without it the same one is bound again).
+    An oracle that `needs_ready_classifier` is tried with a proposal only.
     """
     data = tiny_data()
     items = np.arange(12)
     truth = Truth(labels=data.labels[items], boxes=data.boxes[items])
     wrong = (data.labels[items] + (items % 2)) % len(data.class_names)
     proba = np.eye(len(data.class_names))[wrong]
-    for proposal in (None, Proposal(labels=wrong, proba=proba)):
+    proposals = [None, Proposal(labels=wrong, proba=proba)]
+    if oracle.needs_ready_classifier:  # it only takes pre-labels: never reviews without them
+        proposals = proposals[1:]
+    for proposal in proposals:
         runs = []
         for fresh in (oracle, make() if make else oracle):
             review = _bound(fresh, data).review(

@@ -5,6 +5,11 @@ import numpy as np
 import pytest
 
 from hitlbench.harness.spec import resolve_spec
+from hitlbench.harness.suites import DEFAULT_METRICS
+
+# A test suite's margins: it draws verdicts on the default metrics but asks no equivalence.
+NO_MARGINS = {m: {"value": None, "reason": "a test suite asks no equivalence question"}
+              for m in DEFAULT_METRICS}  # fmt: skip
 
 
 @pytest.fixture

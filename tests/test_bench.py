@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import without_timings
+from conftest import NO_MARGINS, without_timings
 
 from hitlbench.harness.bench import run_suite
 from hitlbench.harness.runner import execute
@@ -28,6 +28,7 @@ SUITE = {
     },
     "methods": {"Random": {"sampler": "random"}, "Margin": {"sampler": "margin"}},
     "baseline": "Random",
+    "margins": NO_MARGINS,
 }
 
 
@@ -72,6 +73,23 @@ def test_suite_errors_are_clear():
     twins = {"A": {"sampler": "random"}, "B": {"sampler": "uniform"}}
     with pytest.raises(HitlbenchError, match="same spec"):
         parse_suite({**SUITE, "methods": twins, "baseline": "A"}, "x")
+
+
+def test_a_suite_states_its_questions_before_it_runs():
+    no_margin = {k: v for k, v in NO_MARGINS.items() if k != "aulc_effort"}
+    with pytest.raises(HitlbenchError, match="no margin stated for aulc_effort"):
+        parse_suite({**SUITE, "margins": no_margin}, "x")
+    claim = {"method": "Nope", "reference": "Random", "metric": "total_corrections",
+             "effect": 3, "paper": "p", "reason": "r"}  # fmt: skip
+    with pytest.raises(HitlbenchError, match=r"unknown methods \['Nope'\]"):
+        parse_suite({**SUITE, "claims": [claim]}, "x")
+    with pytest.raises(HitlbenchError, match="kind"):
+        parse_suite({**SUITE, "kind": "anecdote"}, "x")
+    margins = {**NO_MARGINS, "total_corrections": {"value": 4, "reason": "why"}}
+    cell = parse_suite({**SUITE, "margins": margins}, "x").cells()[0]
+    block = cell.suite_block(parse_suite({**SUITE, "margins": margins}, "x"))
+    assert block["margins"]["total_corrections"] == 4  # what the record will keep
+    assert block["margins"]["aulc_effort"] is None
 
 
 def test_overrides_accept_every_form():

@@ -138,6 +138,11 @@ defaults:
 seeds: [0]
 references: []
 methods: {Random: {sampler: random}}
+margins:
+  total_corrections: {value: 3, reason: a test's}
+  final_accuracy: {value: 0.02, reason: a test's}
+  effort_s_total: {value: 25, reason: a test's}
+  aulc_effort: {value: null, reason: a test's}
 """
 
 

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import NO_MARGINS
 from test_leaderboard import board, make_record, table
 
 from hitlbench.classifiers.keras_cnn import KerasCNN, feature_size
@@ -90,6 +91,7 @@ def test_suites_add_reference_map_cells_with_the_classifier_replaced():
         "methods": {"none": {}, "spurious": {"feedback": "rrr_gradcam"}},
         "baseline": "none",
         "references": ["whole-image map", "object mask"],
+        "margins": NO_MARGINS,
     }
     cells = parse_suite(doc, "refs").cells()
     refs = [c for c in cells if c.method in ("whole-image map", "object mask")]

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated
 
 import pytest
+from conftest import NO_MARGINS
 from pydantic import AllowInfNan
 
 from hitlbench import testing
@@ -101,14 +102,12 @@ def test_yaml_reads_numbers_as_yaml_1_2_does(text, value):
 
 
 def test_suite_files_read_scientific_notation_too():
-    suite = parse_suite(
-        yaml12.load(
-            "settings: {device: cpu}\n"
-            "defaults: {dataset: digits, classifier: {name: small_cnn, params: {lr: 3e-3}}}\n"
-            "methods: {Random: {sampler: random}}\n"
-        ),
-        "sci",
+    doc = yaml12.load(
+        "settings: {device: cpu}\n"
+        "defaults: {dataset: digits, classifier: {name: small_cnn, params: {lr: 3e-3}}}\n"
+        "methods: {Random: {sampler: random}}\n"
     )
+    suite = parse_suite({**doc, "margins": NO_MARGINS}, "sci")
     assert suite.cells()[0].spec["classifier"]["params"]["lr"] == 0.003
 
 

@@ -5,7 +5,8 @@ import pytest
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
-from hitlbench.harness.records import LeaderboardError
+from hitlbench.harness import power
+from hitlbench.harness.questions import parse_questions
 from hitlbench.harness.verdicts import (
     compare,
     holm,
@@ -15,7 +16,8 @@ from hitlbench.harness.verdicts import (
     tost_p,
     verdict,
 )
-from hitlbench.publish.comparisons import break_even, margin_of
+from hitlbench.publish.comparisons import break_even
+from hitlbench.types import HitlbenchError
 
 
 def test_holm_on_a_known_example():
@@ -51,13 +53,15 @@ def test_paired_p_matches_scipy_and_degenerate_differences_are_defined():
 
 
 def test_the_verdict_follows_its_precedence():
-    # equivalence first, even where the difference is also significant
-    assert verdict(-0.1, p_holm=0.001, p_tost=0.01, n=5, direction=-1) == "equivalent"
+    # a difference that the adjusted test finds wins; within the margin it says so
+    assert verdict(-0.1, p_holm=0.001, p_tost=0.01, n=5, direction=-1) == "better, within margin"
     assert verdict(-5.0, p_holm=0.001, p_tost=0.9, n=5, direction=-1) == "better"
     assert verdict(5.0, p_holm=0.001, p_tost=0.9, n=5, direction=-1) == "worse"
     assert verdict(0.2, p_holm=0.001, p_tost=0.9, n=5, direction=1) == "better"
     assert verdict(0.2, p_holm=0.001, p_tost=0.9, n=5, direction=0) == "higher"
+    assert verdict(-0.1, p_holm=0.2, p_tost=0.01, n=5, direction=-1) == "equivalent"
     assert verdict(-5.0, p_holm=0.051, p_tost=0.9, n=5, direction=-1) == "inconclusive"
+    assert verdict(0.0, p_holm=None, p_tost=None, n=5, direction=1, identical=True) == "identical"
     # fewer than 5 seeds on either side: inconclusive whatever the p-values
     assert verdict(-5.0, p_holm=1e-9, p_tost=1e-9, n=3, direction=-1) == "inconclusive (n = 3)"
 
@@ -76,12 +80,109 @@ def test_compare_adjusts_one_family_together():
     assert found["a"].margin is None and found["a"].p_tost is None  # no margin, no TOST
 
 
-def test_margins_are_numbers_or_shares_of_the_baseline_mean():
-    assert margin_of("total_corrections", None, 200.0) == pytest.approx(6.0)  # 3 % by default
-    assert margin_of("final_accuracy", {"final_accuracy": 0.02}, 0.8) == 0.02
-    assert margin_of("x", {"default": "10%"}, -50.0) == pytest.approx(5.0)
-    with pytest.raises(LeaderboardError, match="expected a number >= 0 or 'N%'"):
-        margin_of("x", {"x": -1}, 1.0)
+def test_an_all_zero_comparison_is_identical_and_leaves_the_family():
+    base = {s: 10.0 + s for s in range(5)}
+    same = dict(base)  # every paired difference exactly 0: the same by construction
+    worse = {s: v + 1.0 + 0.2 * (s % 2) for s, v in base.items()}
+    close = {s: v + (0.8 if s % 2 else 0.5) for s, v in base.items()}
+    pairs = {"same": (base, same), "worse": (base, worse), "close": (base, close)}
+    found = compare(pairs, margins=dict.fromkeys(pairs, 0.01), direction=-1)
+    assert found["same"].verdict == "identical" and found["same"].p_holm is None
+    assert found["same"].p_tost_holm is None and not found["same"].detected
+    # Holm over the two real comparisons only: with "same" in the family each p would be
+    # multiplied by 3 instead of 2
+    raw = [paired_p([pairs[m][1][s] - base[s] for s in base]) for m in ("worse", "close")]
+    assert [found["worse"].p_holm, found["close"].p_holm] == pytest.approx(holm(raw))
+    assert holm(raw) != pytest.approx(holm([*raw, 1.0])[:2])
+
+
+def test_a_repeated_difference_vector_is_counted_once():
+    base = {s: float(s) for s in range(5)}
+    a = {s: v - 1.0 - 0.1 * s for s, v in base.items()}
+    twin = dict(a)  # another method whose differences are the same on every seed
+    other = {s: v + 0.3 * (-1) ** s + 0.2 for s, v in base.items()}
+    found = compare(
+        {"a": (base, a), "twin": (base, twin), "other": (base, other)},
+        margins={},
+        direction=-1,
+    )
+    raw = [paired_p([m[s] - base[s] for s in base]) for m in (a, other)]
+    assert found["twin"].same_as == "a" and found["a"].same_as is None
+    assert [found["a"].p_holm, found["other"].p_holm] == pytest.approx(holm(raw))
+    assert found["twin"].p_holm == found["a"].p_holm and found["twin"].verdict == "better"
+
+
+def test_holm_adjusting_tost_turns_a_lone_equivalence_inconclusive():
+    base = {s: 100.0 for s in range(5)}
+    near = {s: 100.0 + d for s, d in enumerate([0.2, -0.3, 0.5, 0.1, -0.1])}
+    noisy = {s: 100.0 + d for s, d in enumerate([3.0, -2.5, 2.0, -3.5, 1.0])}
+    margin = 0.4  # p (TOST) of `near` alone: 0.039
+    alone = compare({"near": (base, near)}, margins={"near": margin}, direction=1)
+    pairs = {"near": (base, near), "noisy": (base, noisy)}
+    both = compare(pairs, margins=dict.fromkeys(pairs, margin), direction=1)
+    p_near = tost_p([d - 100.0 for d in near.values()], margin)
+    p_noisy = tost_p([d - 100.0 for d in noisy.values()], margin)
+    assert p_near < 0.05 < holm([p_near, p_noisy])[0]  # the case this test is about
+    assert alone["near"].verdict == "equivalent"
+    assert both["near"].p_tost_holm == pytest.approx(holm([p_near, p_noisy])[0])
+    assert both["near"].verdict == "inconclusive"
+
+
+def test_both_tests_rejecting_is_a_difference_within_the_margin():
+    base = {s: 0.80 for s in range(6)}
+    up = {s: 0.80 + d for s, d in enumerate([0.010, 0.012, 0.011, 0.009, 0.010, 0.011])}
+    found = compare({"up": (base, up)}, margins={"up": 0.02}, direction=1)
+    assert found["up"].p_holm < 0.05 and found["up"].p_tost_holm < 0.05
+    assert found["up"].verdict == "better, within margin" and found["up"].detected
+
+
+def test_the_detectable_difference_matches_statsmodels_and_the_noncentral_t():
+    from statsmodels.stats.power import TTestPower
+
+    diffs = [1.0, 3.0, -2.0, 4.0, 0.5, 2.5, -1.0]
+    sd, n = float(np.std(diffs, ddof=1)), len(diffs)
+    found = power.detectable(n, sd)
+    # statsmodels' power at that difference is 0.8 ...
+    assert TTestPower().power(found / sd, n, 0.05, alternative="two-sided") == pytest.approx(0.8)
+    # ... and so is the noncentral t's, computed here without statsmodels
+    ncp, crit = found / sd * np.sqrt(n), stats.t.ppf(0.975, n - 1)
+    by_hand = stats.nct.sf(crit, n - 1, ncp) + stats.nct.cdf(-crit, n - 1, ncp)
+    assert by_hand == pytest.approx(0.8, abs=1e-6)
+    # the seeds a stated effect needs: the fewest whose power reaches 0.8
+    needed = power.seeds_for_difference(found, sd)
+    assert needed == n
+    assert power.seeds_for_difference(found / 2, sd) > n
+    # TOST: each one-sided test's power at the margin, the bound 2 p - 1 >= 0.8
+    m = power.seeds_for_equivalence(2.0, sd)
+    one = TTestPower().power(2.0 / sd, m, 0.05, alternative="larger")
+    fewer = TTestPower().power(2.0 / sd, m - 1, 0.05, alternative="larger")
+    assert 2 * one - 1 >= 0.8 > 2 * fewer - 1
+
+
+def test_an_underpowered_comparison_says_so_beside_its_verdict():
+    base = {s: 300.0 for s in range(5)}
+    spread_out = {s: 300.0 + d for s, d in enumerate([20.0, -15.0, 30.0, -25.0, 5.0])}
+    found = compare(
+        {"m": (base, spread_out)}, margins={"m": 5.0}, direction=-1, effects={"m": 12.0}
+    )
+    c = found["m"]
+    assert c.effect == 12.0 and c.detectable > 12.0 and c.underpowered
+    assert c.label == "inconclusive, underpowered"
+    assert c.seeds_difference > 5  # more seeds than ran
+
+
+def test_margins_state_a_number_in_the_metrics_units_and_a_reason():
+    doc = {"margins": {"total_corrections": {"value": 6, "reason": "half the paper's effect"}}}
+    margins = parse_questions(doc, "s").margins
+    assert margins["total_corrections"].value == 6.0
+    bad = [
+        ({"total_corrections": "3%"}, "margins.total_corrections"),
+        ({"total_corrections": {"value": -1, "reason": "x"}}, "greater than or equal to 0"),
+        ({"total_corrections": {"value": 1}}, "reason"),
+    ]
+    for margins, message in bad:
+        with pytest.raises(HitlbenchError, match=message):
+            parse_questions({"margins": margins}, "s")
 
 
 def effort_run(seed, total, box_correct, cost=3.5):

@@ -294,3 +294,21 @@ def test_a_nested_labeler_is_set_by_dotted_keys():
 def test_a_model_based_order_with_person_drawn_boxes_is_refused():
     with pytest.raises(HitlbenchError, match="boxes the person has not drawn yet"):
         resolve_spec({"sampler": "margin", "detector": "human", "classifier": "zero_shot"})
+
+
+def test_with_nobody_reviewing_the_pre_labels_enter_as_they_are_at_no_effort(tmp_path, digits_spec):
+    backend = {"name": "simulated", "params": {"accuracy": 0.7}}
+    spec = digits_spec(
+        classifier={"name": "zero_shot", "params": {"backend": backend}}, oracle="none"
+    )
+    record, _ = execute(spec, out=tmp_path)
+    rows = record["rounds"]
+    assert [r["n_labeled"] for r in rows] == [30, 60, 90]
+    assert all(r["effort"] == {} and r["effort_s"] == 0 for r in rows)
+    assert record["summary"]["total_corrections"] == 0
+    # every wrong pre-label entered training: the label errors are the labeler's own
+    wrong = sum(round((1 - r["proposal_accuracy"]) * r["proposed"]) for r in rows)
+    assert record["summary"]["missed_corrections"] == record["summary"]["label_errors"] == wrong
+    assert 0 < wrong < 90
+    with pytest.raises(HitlbenchError, match="proposes nothing before it is trained"):
+        digits_spec(oracle="none")

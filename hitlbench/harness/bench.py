@@ -135,7 +135,7 @@ def run_suite(
     tracker = _Progress(len(todo), enabled=progress)
     run = {"serial": _serial, "process": _processes, "ray": _ray}[executor]
     try:
-        outcomes = run(todo, suite.name, out_dir, jobs=jobs, address=address, tracker=tracker)
+        outcomes = run(todo, suite, out_dir, jobs=jobs, address=address, tracker=tracker)
     finally:
         tracker.close()
     return outcomes
@@ -175,11 +175,11 @@ class _DirectEvents:
         self.tracker.round_done(*event)
 
 
-def _serial(cells, suite_name, out_dir, *, jobs, address, tracker) -> list[CellOutcome]:
+def _serial(cells, suite, out_dir, *, jobs, address, tracker) -> list[CellOutcome]:
     outcomes = []
     for cell in cells:
         error, _ = run_cell(
-            cell.spec, cell.suite_block(suite_name), str(out_dir), _DirectEvents(tracker)
+            cell.spec, cell.suite_block(suite), str(out_dir), _DirectEvents(tracker)
         )
         outcomes.append(_outcome(cell, error))
         tracker.cell_done(outcomes[-1])
@@ -194,7 +194,7 @@ def _drain(events, tracker: _Progress) -> None:
             return
 
 
-def _processes(cells, suite_name, out_dir, *, jobs, address, tracker) -> list[CellOutcome]:
+def _processes(cells, suite, out_dir, *, jobs, address, tracker) -> list[CellOutcome]:
     context = multiprocessing.get_context("spawn")  # torch and fork do not mix
     with (
         context.Manager() as manager,
@@ -202,7 +202,7 @@ def _processes(cells, suite_name, out_dir, *, jobs, address, tracker) -> list[Ce
     ):
         events = manager.Queue()
         pending = {
-            pool.submit(run_cell, c.spec, c.suite_block(suite_name), str(out_dir), events): c
+            pool.submit(run_cell, c.spec, c.suite_block(suite), str(out_dir), events): c
             for c in cells
         }
         return _collect(pending, tracker, lambda: _drain(events, tracker), _future_result)
@@ -229,7 +229,7 @@ def _collect(
     return outcomes
 
 
-def _ray(cells, suite_name, out_dir, *, jobs, address, tracker) -> list[CellOutcome]:
+def _ray(cells, suite, out_dir, *, jobs, address, tracker) -> list[CellOutcome]:
     try:
         import ray
     except ImportError as exc:
@@ -244,7 +244,7 @@ def _ray(cells, suite_name, out_dir, *, jobs, address, tracker) -> list[CellOutc
         refs = {}
         for cell in cells:
             options = remote.options(num_cpus=cell.spec["threads"], max_retries=0)
-            refs[options.remote(cell.spec, cell.suite_block(suite_name), str(out_dir))] = cell
+            refs[options.remote(cell.spec, cell.suite_block(suite), str(out_dir))] = cell
         outcomes = []
         waiting = list(refs)
         while waiting:

@@ -108,6 +108,14 @@ def class_name(record: Mapping[str, Any], index: int) -> str:
     return str(names[index]) if 0 <= index < len(names) else str(index)
 
 
+def label_cost(record: Mapping[str, Any]) -> float:
+    """Seconds one label from scratch costs in the record's run: a rating on a concept task
+    (every answer there is a yes/no rating), else `label_scratch`."""
+    effort = record["spec"]["effort"]
+    concept = (record["spec"]["dataset"].get("params") or {}).get("concept")
+    return float(effort["rating"] if concept is not None else effort["label_scratch"])
+
+
 def method_of(record: Mapping[str, Any]) -> str:
     """The suite's method label, else the component names joined, e.g. random/none/small_cnn/…."""
     suite = record.get("suite")

@@ -271,6 +271,13 @@ def check_compatible(spec: Mapping[str, Any]) -> None:
             f"detector {spec['detector']['name']!r} would crop for nothing; use --detector none"
         )
     classifier = instantiate(spec, "classifier")
+    oracle_cls = REGISTRIES["oracle"].get(spec["oracle"]["name"])
+    if oracle_cls.needs_ready_classifier and not classifier.ready:
+        raise HitlbenchError(
+            f"oracle {spec['oracle']['name']!r} takes the model's pre-labels from the first "
+            f"round, but classifier {spec['classifier']['name']!r} proposes nothing before it is "
+            "trained; use a classifier that is ready from the start (zero_shot)"
+        )
     if type(classifier).check_classes is not Classifier.check_classes:  # it checks class names
         dataset = instantiate(spec, "dataset")
         names = dataset.task_class_names()

@@ -12,6 +12,7 @@ import yaml
 
 from ..types import HitlbenchError
 from . import yaml12
+from .questions import Questions, check_questions, parse_questions
 from .records import CEILING, REFERENCE_MAP_ROWS
 from .spec import apply_override, resolve_spec, run_id
 from .verdicts import MIN_SEEDS
@@ -19,8 +20,9 @@ from .verdicts import MIN_SEEDS
 SUITE_DIR = Path(__file__).resolve().parents[2] / "benchmarks"
 SUITE_KEYS = {
     "name", "description", "seeds", "settings", "defaults", "grid", "methods", "baseline",
-    "references", "leaderboard",
+    "references", "leaderboard", "kind", "margins", "claims", "positive_control",
 }  # fmt: skip
+DEFAULT_METRICS = ("total_corrections", "final_accuracy", "effort_s_total", "aulc_effort")
 # Reference rows of explanation metrics: a fixed map scored by the same code as Grad-CAM
 # (`classifiers.reference_map`), so a reader sees what a map that looks at nothing scores.
 WHOLE_IMAGE, CENTRAL_SQUARE, OBJECT_MASK = REFERENCE_MAP_ROWS
@@ -46,8 +48,16 @@ class Cell:
     def run_id(self) -> str:
         return run_id(self.spec)
 
-    def suite_block(self, suite: str) -> dict[str, Any]:
-        return {"name": suite, "method": self.method, "setting": self.setting}
+    def suite_block(self, suite: Suite) -> dict[str, Any]:
+        """What the cell's record says of its suite: name, method, setting, and the margins
+        (by metric, in its units) stated before it ran."""
+        margins = {metric: m.value for metric, m in sorted(suite.questions.margins.items())}
+        return {
+            "name": suite.name,
+            "method": self.method,
+            "setting": self.setting,
+            "margins": margins,
+        }
 
 
 @dataclass(frozen=True)
@@ -64,6 +74,12 @@ class Suite:
     grid: dict[str, list[Any]] = field(default_factory=dict)
     references: list[str] = field(default_factory=lambda: [CEILING])
     leaderboard: dict[str, Any] = field(default_factory=dict)
+    questions: Questions = field(default_factory=Questions)
+
+    @property
+    def metrics(self) -> list[str]:
+        """The metrics the leaderboard draws verdicts on (`DEFAULT_METRICS` where it names none)."""
+        return list(self.leaderboard.get("metrics", DEFAULT_METRICS))
 
     def settings_points(self) -> list[dict[str, Any]]:
         """Every grid point: the product of the grid's lists, in file order."""
@@ -197,7 +213,9 @@ def parse_suite(doc: Mapping[str, Any], default_name: str) -> Suite:
         baseline=baseline,
         references=references,
         leaderboard=dict(doc.get("leaderboard") or {}),
+        questions=parse_questions(doc, default_name),
     )
+    check_questions(suite.questions, suite.name, set(methods), suite.metrics)
     suite.cells()  # every cell must resolve now, before any work starts
     return suite
 

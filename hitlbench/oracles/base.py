@@ -35,6 +35,8 @@ class Oracle(Component, ABC):
     """Reviews a batch: gives labels (correcting proposals), and boxes or masks when wanted."""
 
     provides: ClassVar[frozenset[Want]] = frozenset({Want.LABEL})  # what it can be asked for
+    # True: it only takes pre-labels, so the classifier must propose before any fit
+    needs_ready_classifier: ClassVar[bool] = False
 
     def bind(  # noqa: B027 - optional hook
         self, task: TaskInfo, *, gold: Gold | None, rng: np.random.Generator

@@ -13,6 +13,7 @@ from ..harness.records import (
     REFERENCE_MAP_ROWS,
     direction,
     is_explanation_metric,
+    label_cost,
     row_method,
 )
 from ..harness.verdicts import Comparison
@@ -101,7 +102,7 @@ def _method_cells(column: Column, methods: Sequence[str]) -> list[Cell]:
             stat_text(found[m], column.metric),
             found[m].mean,
             best=best is not None and means[m] == best,
-            verdict=column.verdicts[m].verdict if m in column.verdicts else None,
+            verdict=column.verdicts[m].label if m in column.verdicts else None,
         )
         for m in methods
     ]
@@ -113,11 +114,12 @@ def _ceiling_cell(column: Column) -> Cell:
 
 
 def _label_everything_cell(column: Column) -> Cell:
-    """Every pool image labeled from scratch, no model: its effort and no corrections; it has no
-    runs, so no accuracy (the one fit on every label is the row below it)."""
+    """Every pool image labeled from scratch, no model, at the suite's own unit cost (a rating
+    on a concept task): its effort and no corrections; it has no runs, so no accuracy (the one
+    fit on every label is the row below it)."""
     runs = [r for group in column.runs.values() for r in group]
     if column.metric == "effort_s_total" and runs:
-        seconds = sorted({r["data"]["n_pool"] * r["spec"]["effort"]["label_scratch"] for r in runs})
+        seconds = sorted({r["data"]["n_pool"] * label_cost(r) for r in runs})
         value = float(seconds[0]) if len(seconds) == 1 else None
         return Cell(" / ".join(f"{s:.0f}" for s in seconds), value)
     if column.metric == "total_corrections":
@@ -181,8 +183,8 @@ def make_table(columns: Sequence[Column | Quoted], methods: Sequence[str], count
 class Section:
     """One setting of a leaderboard: its title, grid point and runs by method, its columns (a
     metric each, and the published values beside them), the markdown of its comparisons (with
-    the baseline, where effort verdicts flip, the suite's contrasts) and the comparisons with
-    the baseline by metric and method."""
+    the baseline, where effort verdicts flip, the suite's contrasts), the comparisons with the
+    baseline by metric and method, and the contrasts' by metric and (method, reference)."""
 
     title: str
     setting: dict[str, Any]
@@ -190,6 +192,16 @@ class Section:
     columns: list[Column | Quoted]
     comparisons: list[str]
     verdicts: Mapping[str, Mapping[str, Comparison]]
+    contrasts: Mapping[str, Mapping[tuple[str, str], Comparison]] = field(default_factory=dict)
+
+    def comparison(
+        self, method: str, reference: str, metric: str, baseline: str
+    ) -> Comparison | None:
+        """`method` against `reference` on `metric`, from the baseline's table or the
+        contrasts'; None where this setting has no such comparison."""
+        if reference == baseline and method in self.verdicts.get(metric, {}):
+            return self.verdicts[metric][method]
+        return self.contrasts.get(metric, {}).get((method, reference))
 
     def table(self, methods: Sequence[str], *, verdicts: bool = False) -> Table:
         """The setting's table; with `verdicts`, each method cell with its verdict against the
@@ -220,8 +232,11 @@ class Board:
     suite: str
     n_records: int
     methods: list[str]  # the method rows, in order: the baseline, the suite's, any other
+    opening: list[str]  # the positive control and the sensitivity to the paper's effect
     provenance: list[str]  # `board_provenance.provenance`
     notices: list[str]  # which record field each column is, and warnings about changed code
+    margins: list[str]  # each metric's equivalence margin and its reason
+    claims: list[str]  # the paper's claims, each with its verdict here
     sections: list[Section]
     pivot: Pivot | None
     components: list[str]

@@ -9,10 +9,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from tabulate import tabulate
-
 from ..harness.records import row_name
 from .comparisons import DASH
+from .markdown_tables import table_block
 from .metric_names import metric_name
 
 KIND_ORDER = ("dataset", "sampler", "detector", "classifier", "oracle", "feedback")
@@ -82,8 +81,7 @@ def components(
             versions = sorted(f"{name}@{text}" for name, texts in found.items() for text in texts)
             cells.append(", ".join(versions) or DASH)
         rows.append([row_name(method), *cells])
-    table = tabulate(rows, headers=["method", *kinds], tablefmt="github", disable_numparse=True)
-    return ["## Components", "", table, ""]
+    return table_block("## Components", ["method", *kinds], rows)
 
 
 def _version_warnings(method: str, runs: Sequence[Mapping[str, Any]]) -> list[str]:

@@ -7,9 +7,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from tabulate import tabulate
 
 from ..core.effort import UNSOURCED
+from ..harness.questions import Margin
 from ..harness.records import (
     MISSING,
     LeaderboardError,
@@ -19,43 +19,39 @@ from ..harness.records import (
     summary_value,
 )
 from ..harness.verdicts import ALPHA, MIN_SEEDS, Comparison, K, compare
+from .markdown_tables import table_block
 from .metric_names import metric_name
 
 DASH = "–"
-DEFAULT_MARGIN = "3%"  # of the baseline's mean, where a suite states none for a metric
 EFFORT_TOTAL = "effort_s_total"
 Runs = Mapping[str, Sequence[Mapping[str, Any]]]
+Effects = Mapping[tuple[str, str, str], float]  # (method, reference, metric) -> the paper's effect
 
 
-def margin_of(metric: str, margins: Mapping[str, Any] | None, baseline_mean: float | None):
-    """The TOST margin of `metric` in its units: the suite's `margins[metric]` (else
-    `margins["default"]`, else 3 %), a number or a percentage of the baseline's mean."""
-    given = (margins or {}).get(metric, (margins or {}).get("default", DEFAULT_MARGIN))
-    if isinstance(given, str) and given.strip().endswith("%"):
-        try:
-            share = float(given.strip()[:-1]) / 100
-        except ValueError:
-            raise LeaderboardError(f"margin {given!r} of {metric}: not a percentage") from None
-        return None if baseline_mean is None else abs(baseline_mean) * share
-    if isinstance(given, bool) or not isinstance(given, int | float) or not given >= 0:
-        raise LeaderboardError(f"margin {given!r} of {metric}: expected a number >= 0 or 'N%'")
-    return float(given)
+def margin_value(metric: str, margins: Mapping[str, Margin] | None) -> float | None:
+    """The suite's TOST margin of `metric` in its units; None where it states none."""
+    found = (margins or {}).get(metric)
+    return None if found is None else found.value
 
 
 def compare_runs(
     pairs: Mapping[K, tuple[Sequence[Mapping[str, Any]], Sequence[Mapping[str, Any]]]],
     metric: str,
-    margins: Mapping[str, Any] | None,
+    margins: Mapping[str, Margin] | None,
+    effects: Mapping[K, float] | None = None,
 ) -> dict[K, Comparison]:
     """One family of comparisons on `metric`: each key maps to (the baseline's runs, the
-    method's runs), paired by setting and seed."""
-    family, limits = {}, {}
-    for key, (base_runs, runs) in pairs.items():
-        base = by_seed(base_runs, metric)
-        family[key] = (base, by_seed(runs, metric))
-        mean = float(np.mean(list(base.values()))) if base else None
-        limits[key] = margin_of(metric, margins, mean)
-    return compare(family, margins=limits, direction=direction(metric))
+    method's runs), paired by setting and seed; `effects` the paper's effect by key."""
+    family = {
+        key: (by_seed(base, metric), by_seed(runs, metric)) for key, (base, runs) in pairs.items()
+    }
+    margin = margin_value(metric, margins)
+    return compare(
+        family,
+        margins=dict.fromkeys(family, margin),
+        direction=direction(metric),
+        effects=effects,
+    )
 
 
 def number(value: float | None) -> str:
@@ -69,6 +65,17 @@ def p_text(value: float | None) -> str:
     return DASH if value is None else f"{value:.3g}"
 
 
+def seeds_text(c: Comparison) -> str:
+    """Seeds the difference test needs for the stated effect / TOST needs for the margin."""
+
+    def one(n: int | None) -> str:
+        return DASH if n is None else str(n)
+
+    if c.seeds_difference is None and c.seeds_equivalence is None:
+        return DASH
+    return f"{one(c.seeds_difference)} / {one(c.seeds_equivalence)}"
+
+
 def _row(metric: str, c: Comparison) -> list[str]:
     interval = DASH if c.ci is None else f"[{number(c.ci[0])}, {number(c.ci[1])}]"
     return [
@@ -78,33 +85,70 @@ def _row(metric: str, c: Comparison) -> list[str]:
         p_text(c.p),
         p_text(c.p_holm),
         DASH if c.margin is None else f"±{number(c.margin)}",
-        p_text(c.p_tost),
+        p_text(c.p_tost_holm),
         number(c.min_margin),
-        c.verdict,
+        number(c.detectable),
+        DASH if c.effect is None else number(c.effect),
+        seeds_text(c),
+        c.label,
     ]
 
 
 HEADERS = [
-    "method", "metric", "pairs", "Δ mean [95 % CI]", "p", "p (Holm)", "TOST margin", "p (TOST)",
-    "smallest equivalence margin", "verdict",
+    "method", "metric", "pairs", "Δ mean [95 % CI]", "p", "p (Holm)", "TOST margin",
+    "p (TOST, Holm)", "smallest equivalence margin", "detectable Δ", "stated effect",
+    "seeds needed (Δ / TOST)", "verdict",
 ]  # fmt: skip
 LEGEND = (
     "Δ: method − {baseline} over the seeds both have (paired by seed); p: paired t-test; "
     "p (Holm): adjusted over this table's comparisons for that metric; TOST: two one-sided paired "
-    "t-tests against ± the margin (the suite's, else {default} of {baseline}'s mean); smallest "
-    "equivalence margin: the narrowest the seeds at hand could show equivalent. Verdict: "
-    "`equivalent` if TOST rejects at {alpha}, else `better`/`worse` if p (Holm) < {alpha}, else "
-    "`inconclusive`; `inconclusive (n = k)` with fewer than {min_seeds} seeds on either side."
+    "t-tests against ± the suite's margin (see Margins), Holm-adjusted over this table's TOST "
+    "tests for that metric; smallest equivalence margin: the narrowest the seeds at hand could "
+    "show equivalent. Detectable Δ: the smallest difference a two-sided paired t-test at {alpha} "
+    "(unadjusted) detects with power 0.8 given the observed spread of the paired differences "
+    "(statsmodels' `TTestPower`); stated effect: the paper's effect where the suite gives one "
+    "(see the paper's claims), else the margin; seeds needed: for the difference test to detect "
+    "the stated effect, and for TOST to show equivalence within the margin if the true "
+    "difference were 0, both with power 0.8 at the observed spread. Verdict: `identical` when "
+    "every paired difference is exactly 0 (left out of both Holm families); else `better`/"
+    "`worse` if p (Holm) < {alpha} (`, within margin` when the adjusted TOST rejects too); else "
+    "`equivalent` if the adjusted TOST rejects; else `inconclusive`; `inconclusive (n = k)` "
+    "with fewer than {min_seeds} seeds on either side; `, underpowered` beside an inconclusive "
+    "verdict whose detectable Δ exceeds the stated effect (these seeds could not have shown "
+    "it). A row naming several methods: their paired differences are the same on every seed, "
+    "so the comparison is counted once."
 )
 
 
+Pair = tuple[str, str]  # (method, reference)
+
+
+def _family_rows(metric: str, compared: Mapping[Pair, Comparison]) -> list[list[str]]:
+    """Rows [methods, references, metric, ...]: a comparison that repeats another's
+    differences is named in that one's row instead of a row of its own."""
+    names: dict[Pair, list[Pair]] = {key: [key] for key, c in compared.items() if not c.same_as}
+    for key, c in compared.items():
+        if c.same_as:
+            names[c.same_as].append(key)
+    rows = []
+    for key, keys in names.items():
+        methods = ", ".join(dict.fromkeys(m for m, _ in keys))
+        references = ", ".join(dict.fromkeys(ref for _, ref in keys))
+        rows.append([methods, references, *_row(metric, compared[key])])
+    return rows
+
+
 def _families(
-    runs: Runs, pairs: Sequence[tuple[str, str]], metrics: Sequence[str], margins: Any
-) -> tuple[list[list[str]], dict[str, dict[str, Comparison]]]:
-    """Rows [method, reference, metric, ...] of each (method, reference) pair on each metric the
-    references have, one Holm family per metric; and the comparisons by metric and method."""
+    runs: Runs,
+    pairs: Sequence[Pair],
+    metrics: Sequence[str],
+    margins: Mapping[str, Margin] | None,
+    effects: Effects,
+) -> tuple[list[list[str]], dict[str, dict[Pair, Comparison]]]:
+    """Rows [methods, references, metric, ...] of each (method, reference) pair on each metric
+    the references have, one Holm family per metric; and the comparisons by metric and pair."""
     pairs = [(m, ref) for m, ref in pairs if m in runs and ref in runs]
-    found: dict[str, dict[str, Comparison]] = {}
+    found: dict[str, dict[Pair, Comparison]] = {}
     rows = []
     for metric in metrics:
         present = {
@@ -114,57 +158,56 @@ def _families(
         family = {(m, ref): (runs[ref], runs[m]) for m, ref in pairs if ref in present}
         if not family:
             continue
-        compared = compare_runs(family, metric, margins)
-        found[metric] = {m: c for (m, _), c in compared.items()}
-        rows += [[m, ref, *_row(metric, c)] for (m, ref), c in compared.items()]
+        stated = {key: effects[(*key, metric)] for key in family if (*key, metric) in effects}
+        found[metric] = compare_runs(family, metric, margins, stated)
+        rows += _family_rows(metric, found[metric])
     return rows, found
 
 
 def comparison_lines(
-    runs: Runs, methods: Sequence[str], baseline: str, metrics: Sequence[str], margins: Any
-) -> tuple[list[str], dict[str, dict[str, Comparison]]]:
-    """The markdown of one setting's comparisons, and the comparisons by metric and method."""
+    runs: Runs,
+    methods: Sequence[str],
+    baseline: str,
+    metrics: Sequence[str],
+    margins: Mapping[str, Margin] | None,
+    effects: Effects | None = None,
+) -> tuple[list[str], dict[str, dict[Pair, Comparison]]]:
+    """The markdown of one setting's comparisons with the baseline, and the comparisons by
+    metric and (method, baseline)."""
     pairs = [(m, baseline) for m in methods if m != baseline]
-    rows, found = _families(runs, pairs, metrics, margins)
+    rows, found = _families(runs, pairs, metrics, margins, effects or {})
     if not rows:
         return [], found
-    legend = LEGEND.format(
-        baseline=baseline, default=DEFAULT_MARGIN, alpha=ALPHA, min_seeds=MIN_SEEDS
-    )
-    table = tabulate(
-        [[row[0], *row[2:]] for row in rows], headers=HEADERS, tablefmt="github",
-        disable_numparse=True,
-    )  # fmt: skip
-    return [f"### Compared with {baseline}", "", table, "", legend, ""], found
+    legend = LEGEND.format(baseline=baseline, alpha=ALPHA, min_seeds=MIN_SEEDS)
+    body = [[row[0], *row[2:]] for row in rows]
+    return table_block(f"### Compared with {baseline}", HEADERS, body, legend), found
 
 
 def contrast_lines(
-    runs: Runs, contrasts: Sequence[Sequence[str]], metrics: Sequence[str], margins: Any
-) -> list[str]:
-    """The suite's own contrasts (`leaderboard.contrasts`: [method, reference] pairs of this
-    setting), each a paired comparison like those with the baseline, Holm over the contrasts."""
+    runs: Runs,
+    contrasts: Sequence[Sequence[str]],
+    metrics: Sequence[str],
+    margins: Mapping[str, Margin] | None,
+    effects: Effects | None = None,
+) -> tuple[list[str], dict[str, dict[Pair, Comparison]]]:
+    """The suite's own contrasts ([method, reference] pairs of this setting), each a paired
+    comparison like those with the baseline, Holm over the contrasts; and the comparisons by
+    metric and pair."""
     try:
         pairs = [(str(m), str(ref)) for m, ref in contrasts]
     except (TypeError, ValueError) as exc:
         raise LeaderboardError(
             f"contrasts must be [method, reference] pairs, got {contrasts!r}"
         ) from exc
-    rows, _ = _families(runs, pairs, metrics, margins)
+    rows, found = _families(runs, pairs, metrics, margins, effects or {})
     if not rows:
-        return []
-    table = tabulate(
-        rows, headers=["method", "reference", *HEADERS[1:]], tablefmt="github",
-        disable_numparse=True,
-    )  # fmt: skip
-    return [
-        "### Contrasts",
-        "",
-        table,
-        "",
+        return [], found
+    legend = (
         "Δ: method − reference over the seeds both have; tests, margins and verdicts as above, "
-        "Holm over this table's contrasts for each metric.",
-        "",
-    ]
+        "Holm over this table's contrasts for each metric."
+    )
+    headers = ["method", "reference", *HEADERS[1:]]
+    return table_block("### Contrasts", headers, rows, legend), found
 
 
 def _effort(runs: Sequence[Mapping[str, Any]], action: str) -> dict[tuple[str, int], tuple]:
@@ -214,7 +257,7 @@ def break_even_lines(
         return []
     now = next(r["spec"]["effort"] for r in runs[baseline])
     rows = [
-        [m, verdicts[m].verdict, *(break_even(runs[baseline], runs[m], a) for a in actions)]
+        [m, verdicts[m].label, *(break_even(runs[baseline], runs[m], a) for a in actions)]
         for m in others
     ]
     headers = [
@@ -222,15 +265,10 @@ def break_even_lines(
         f"{metric_name(EFFORT_TOTAL)} verdict",
         *(f"{a} (now {now[a]:g} s)" for a in actions),
     ]
-    table = tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
-    return [
-        "### Effort: where the verdict would flip",
-        "",
-        table,
-        "",
+    legend = (
         "For each unit cost that `hitlbench/core/effort.py` gives without a source: the range in "
         f"which the method's mean total effort is below {baseline}'s, every other cost as in the "
         "records (computed from the action counts; no cell is re-run). `hitlbench plot` draws "
-        "total effort against each of these costs.",
-        "",
-    ]
+        "total effort against each of these costs."
+    )
+    return table_block("### Effort: where the verdict would flip", headers, rows, legend)

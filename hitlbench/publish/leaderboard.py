@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..core.storage import write_text_atomic
+from ..harness.questions import Margin, Questions
 from ..harness.records import (
     CEILING,
     MISSING,
@@ -42,9 +43,18 @@ from .board_provenance import (
     provenance,
     unrun,
 )
+from .board_questions import (
+    claim_lines,
+    claimed_effects,
+    margin_lines,
+    margin_warnings,
+    opening_lines,
+    with_question_pairs,
+)
 from .comparisons import (
     DASH,
     EFFORT_TOTAL,
+    Pair,
     break_even_lines,
     compare_runs,
     comparison_lines,
@@ -55,7 +65,7 @@ from .metric_names import metric_name
 if TYPE_CHECKING:
     from ..harness.suites import Suite
 
-DEFAULT_METRICS = ("total_corrections", "final_accuracy", "effort_s_total", "aulc_effort")
+Runs = Mapping[str, Sequence[Mapping[str, Any]]]  # by method
 
 
 def _setting_value(record: Mapping[str, Any], key: str) -> Any:
@@ -112,40 +122,72 @@ def _group(
     return {k: _by_method(runs) for k, runs in groups.items()}
 
 
+def _title(setting: Mapping[str, Any]) -> str:
+    """A setting as its keys and values; a mapping value as its leaves: "concept=shirt"."""
+    return ", ".join(
+        setting_text({k: v}) if isinstance(v, Mapping) else f"{k}={v}"
+        for k, v in sorted(setting.items())
+    )
+
+
+def _columns(
+    runs: Runs, metrics: Sequence[str], published: Mapping[str, Quoted]
+) -> list[Column | Quoted]:
+    columns: list[Column | Quoted] = []
+    for m in metrics:
+        columns.append(Column(metric_name(m), m, runs))
+        if m in published:
+            columns.append(published[m])
+    return columns
+
+
+def _section(
+    setting: dict[str, Any],
+    runs: Runs,
+    methods: Sequence[str],
+    baseline: str,
+    metrics: Sequence[str],
+    questions: Questions,
+    quoted: Mapping[str, Any] | None,
+    contrasts: Sequence[Sequence[str]],
+) -> Section:
+    """One setting: the means, the comparisons with the baseline, where effort verdicts flip,
+    and the suite's own contrasts (with the claims' and the control's pairs)."""
+    margins, effects = questions.margins, claimed_effects(questions)
+    lines: list[str] = []
+    found: dict[str, dict[Pair, Comparison]] = {}
+    if baseline in runs:
+        compared, found = comparison_lines(runs, methods, baseline, metrics, margins, effects)
+        lines += compared
+        if EFFORT_TOTAL in found:
+            by_method = {m: c for (m, _), c in found[EFFORT_TOTAL].items()}
+            lines += break_even_lines(runs, methods, baseline, by_method)
+    contrasted, other = contrast_lines(runs, contrasts, metrics, margins, effects)
+    return Section(
+        title=_title(setting) or "all runs",
+        setting=setting,
+        runs=runs,
+        columns=_columns(runs, metrics, _quoted_columns(quoted, setting, metrics)),
+        comparisons=lines + contrasted,
+        verdicts={metric: {m: c for (m, _), c in cs.items()} for metric, cs in found.items()},
+        contrasts=other,
+    )
+
+
 def _sections(
     records: Sequence[Mapping[str, Any]],
     methods: Sequence[str],
     baseline: str,
     metrics: Sequence[str],
+    questions: Questions,
     quoted: Mapping[str, Any] | None = None,
-    margins: Mapping[str, Any] | None = None,
     contrasts: Sequence[Sequence[str]] = (),
 ) -> list[Section]:
-    """Per setting, sorted: the means, the comparisons with the baseline, where effort verdicts
-    flip, and the suite's own contrasts."""
-    sections = []
-    for key, runs in sorted(_group(records, setting_key).items()):
-        setting = json.loads(key)
-        title = ", ".join(
-            setting_text({k: v}) if isinstance(v, Mapping) else f"{k}={v}"
-            for k, v in sorted(setting.items())
-        )  # a mapping value as its leaves: "concept=shirt"
-        published = _quoted_columns(quoted, setting, metrics)
-        columns: list[Column | Quoted] = []
-        for m in metrics:
-            columns.append(Column(metric_name(m), m, runs))
-            if m in published:
-                columns.append(published[m])
-        lines: list[str] = []
-        found: dict[str, dict[str, Comparison]] = {}
-        if baseline in runs:
-            compared, found = comparison_lines(runs, methods, baseline, metrics, margins)
-            lines += compared
-            if EFFORT_TOTAL in found:
-                lines += break_even_lines(runs, methods, baseline, found[EFFORT_TOTAL])
-        lines += contrast_lines(runs, contrasts, metrics, margins)
-        sections.append(Section(title or "all runs", setting, runs, columns, lines, found))
-    return sections
+    """One `Section` per setting, sorted."""
+    return [
+        _section(json.loads(key), runs, methods, baseline, metrics, questions, quoted, contrasts)
+        for key, runs in sorted(_group(records, setting_key).items())
+    ]
 
 
 def _pivot(
@@ -153,7 +195,7 @@ def _pivot(
     methods: Sequence[str],
     baseline: str,
     pivot: Mapping,
-    margins: Mapping[str, Any] | None = None,
+    margins: Mapping[str, Margin] | None = None,
 ) -> Pivot:
     """The suite's `pivot` {metric, by}: a column per combination of the `by` setting values
     (Holm over the whole table)."""
@@ -212,50 +254,65 @@ def build(
     suite: str,
     baseline: str,
     metrics: Sequence[str],
+    questions: Questions | None = None,
     pivot: Mapping[str, Any] | None = None,
     quoted: Mapping[str, Any] | None = None,
     notes: str | None = None,
     failed: Mapping[str, str] | None = None,
     method_order: Sequence[str] = (),
-    margins: Mapping[str, Any] | None = None,
     contrasts: Sequence[Sequence[str]] = (),
 ) -> Board:
     """The leaderboard of `records`; raises `LeaderboardError` when the baseline has no records,
     names a reference row, or a method has two records of one seed in one setting.
 
-    `quoted` puts a paper's published numbers in a column beside each metric they exist for.
-    `margins` gives the TOST equivalence margin per metric (a number, or "N%" of the baseline's
-    mean; key `default` for the others; 3 % when absent); `contrasts` lists [method, reference]
-    pairs compared like a method with the baseline. Rows: the baseline, then the methods in
-    `method_order` (the suite's), then any other, sorted.
+    `questions` (`harness.questions`): the margin of each metric with its reason, the paper's
+    claims and the positive control; `quoted` puts a paper's published numbers in a column
+    beside each metric they exist for; `contrasts` lists [method, reference] pairs compared like
+    a method with the baseline (the claims' and the control's pairs are added). Rows: the
+    baseline, then the methods in `method_order` (the suite's), then any other, sorted.
     """
+    questions = questions or Questions()
     groups = _by_method(records)
     refuse_duplicates(groups)
+    methods = _method_rows(groups, baseline, method_order)
+    contrasts = with_question_pairs(contrasts, questions, baseline)
+    sections = _sections(records, methods, baseline, metrics, questions, quoted, contrasts)
+    references = (CEILING, *REFERENCE_MAP_ROWS)
+    return Board(
+        suite=suite,
+        n_records=len(records),
+        methods=methods,
+        opening=opening_lines(sections, questions, baseline),
+        provenance=provenance(records),
+        notices=column_names(metrics)
+        + unrun(method_order, groups, contrasts)
+        + code_warnings(records, groups)
+        + margin_warnings(records, questions.margins),
+        margins=margin_lines(questions.margins, metrics),
+        claims=claim_lines(sections, questions, baseline),
+        sections=sections,  # first: it checks the contrasts' form
+        pivot=_pivot(records, methods, baseline, pivot, questions.margins) if pivot else None,
+        components=components(groups, methods + [r for r in references if r in groups]),
+        failed=failed_cells(failed or {}),
+        notes=notes,
+    )
+
+
+def _method_rows(
+    groups: Mapping[str, Sequence[Mapping[str, Any]]], baseline: str, method_order: Sequence[str]
+) -> list[str]:
+    """The method rows in order: the baseline, the suite's, any other sorted; refuses a
+    baseline without records or one that is a reference row."""
     found = sorted(groups)
-    if baseline in (CEILING, *REFERENCE_MAP_ROWS):
+    references = (CEILING, *REFERENCE_MAP_ROWS)
+    if baseline in references:
         raise LeaderboardError(f"{baseline!r} is a reference row; name a method as the baseline")
     if baseline not in groups:
         raise LeaderboardError(
             f"baseline {baseline!r} has no records; methods found: {', '.join(found) or 'none'}"
         )
     ordered = dict.fromkeys([baseline, *method_order, *found])
-    references = (CEILING, *REFERENCE_MAP_ROWS)
-    methods = [m for m in ordered if m in groups and m not in references]
-    sections = _sections(records, methods, baseline, metrics, quoted, margins, contrasts)
-    return Board(
-        suite=suite,
-        n_records=len(records),
-        methods=methods,
-        provenance=provenance(records),
-        notices=column_names(metrics)
-        + unrun(method_order, groups, contrasts)
-        + code_warnings(records, groups),
-        sections=sections,  # first: it checks the contrasts' form
-        pivot=_pivot(records, methods, baseline, pivot, margins) if pivot else None,
-        components=components(groups, methods + [r for r in references if r in groups]),
-        failed=failed_cells(failed or {}),
-        notes=notes,
-    )
+    return [m for m in ordered if m in groups and m not in references]
 
 
 def render(records: Sequence[Mapping[str, Any]], **build_kwargs: Any) -> str:
@@ -265,18 +322,18 @@ def render(records: Sequence[Mapping[str, Any]], **build_kwargs: Any) -> str:
 
 
 def suite_options(suite: Suite) -> dict[str, Any]:
-    """`build`'s arguments from a suite file's `leaderboard` block, baseline and method order
-    (`DEFAULT_METRICS` where it names none)."""
+    """`build`'s arguments from a suite file: its questions, `leaderboard` block, baseline and
+    method order."""
     options = suite.leaderboard
     return {
         "suite": suite.name,
         "baseline": suite.baseline,
-        "metrics": list(options.get("metrics", DEFAULT_METRICS)),
+        "metrics": suite.metrics,
+        "questions": suite.questions,
         "pivot": options.get("pivot"),
         "quoted": options.get("quoted"),
         "notes": options.get("notes"),
         "method_order": list(suite.methods),
-        "margins": options.get("margins"),
         "contrasts": options.get("contrasts") or (),
     }
 

@@ -25,6 +25,7 @@ from typing import Any
 from ..harness.records import CEILING, REFERENCE_MAP_ROWS, Records, load_records, method_of
 from ..harness.suites import SUITE_DIR, Suite, find_suite, load_suite
 from ..types import HitlbenchError
+from .board_questions import glance
 from .leaderboard import build, suite_options
 from .site_figures import has_cam_figure, run_cam_figure, run_figure, svg
 from .site_index import SuiteEntry, entry, index_page
@@ -109,7 +110,8 @@ def _suite(
     figures = _figures(suite.name, figures_root, out)
     groups = _groups(records, board.methods)
     _write(out / f"{suite.name}.html", suite_page(suite, board, groups, figures, pages))
-    return entry(suite, path, len(records), f"{suite.name}.html")
+    found = glance(board.sections, suite.questions, suite.baseline)
+    return entry(suite, path, len(records), f"{suite.name}.html", found)
 
 
 def build_site(

@@ -18,7 +18,9 @@ WHITEPAPER = re.compile(r"\bthe ([A-Z][\w ]*? whitepaper)\b")
 
 @dataclass(frozen=True)
 class SuiteEntry:
-    """A suite as the index lists it; `page` is None when it has no records yet."""
+    """A suite as the index lists it; `page` is None when it has no records yet. `kind`: what
+    the evidence is (the paper's data, an analogue, ...); `control`: whether its positive
+    control was detected; `claims`: each of the paper's claims with its verdict here."""
 
     name: str
     paper: str
@@ -26,6 +28,9 @@ class SuiteEntry:
     records: int
     methods: int
     page: str | None
+    kind: str = "–"
+    control: str = "–"
+    claims: tuple[str, ...] = ()
 
 
 def opening_comment(path: Path) -> str:
@@ -50,12 +55,28 @@ def seed_papers(suite: Suite, comment: str) -> str:
     return "; ".join(found) or "–"
 
 
-def entry(suite: Suite, path: Path, records: int, page_name: str | None) -> SuiteEntry:
-    """The index entry of `suite` (file `path`) with `records` run records."""
+def entry(
+    suite: Suite,
+    path: Path,
+    records: int,
+    page_name: str | None,
+    found: tuple[str, list[str]] = ("–", []),
+) -> SuiteEntry:
+    """The index entry of `suite` (file `path`) with `records` run records; `found`, the
+    control's outcome and the claims' verdicts (`board_questions.glance`)."""
     comment = opening_comment(path)
     regime = comment or suite.description.split(". ")[0]
-    methods = len(suite.methods)
-    return SuiteEntry(suite.name, seed_papers(suite, comment), regime, records, methods, page_name)
+    return SuiteEntry(
+        name=suite.name,
+        paper=seed_papers(suite, comment),
+        regime=regime,
+        records=records,
+        methods=len(suite.methods),
+        page=page_name,
+        kind=suite.questions.kind or "–",
+        control=found[0],
+        claims=tuple(found[1]),
+    )
 
 
 def index_page(entries: Sequence[SuiteEntry]) -> str:
@@ -64,19 +85,28 @@ def index_page(entries: Sequence[SuiteEntry]) -> str:
         [
             Td(link(e.page, e.name) if e.page else f"{esc(e.name)} (no records)"),
             Td(esc(e.paper)),
+            Td(esc(e.kind)),
             Td(markdown(e.regime).removeprefix("<p>").removesuffix("</p>")),
+            Td(esc(e.control)),
+            Td("<br>".join(esc(c) for c in e.claims) or "–"),
             Td(str(e.records), float(e.records)),
             Td(str(e.methods), float(e.methods)),
         ]
         for e in entries
     ]
-    headers = ["suite", "seed paper", "what it runs, in which regime", "records", "methods"]
+    headers = [
+        "suite", "seed paper", "data", "what it runs, in which regime", "positive control",
+        "the paper's claims here", "records", "methods",
+    ]  # fmt: skip
     body = (
         "<h1>hitlbench leaderboards</h1>\n"
         '<p class="lead">Each suite is a grid of methods x settings x seeds; its page has the '
         "leaderboard (mean ± 95 % interval over seeds, verdicts against the baseline), the "
         "suite's notes and figures, and a page per run. Everything here is built by "
-        "<code>hitlbench site</code> from the committed run records.</p>\n"
-        + table(headers, rows, numeric=[3, 4])
+        "<code>hitlbench site</code> from the committed run records. Data: the paper's own data, or "
+        "an analogue (other data or models in the paper's regime); positive control: whether a "
+        "method known to differ was told apart, without which no claim can be called absent; "
+        "the paper's claims: the verdict here and in how many settings the suite could have "
+        "seen the paper's effect.</p>\n" + table(headers, rows, numeric=[6, 7])
     )
     return page("hitlbench leaderboards", body, "")

@@ -87,7 +87,9 @@ def suite_page(
     order), `figures` the paths of its committed SVGs and `pages` each run id's page, both
     relative to the site's root."""
     intro = (
-        f"<h1>{esc(suite.name)}</h1>\n{markdown(suite.description)}"
+        f"<h1>{esc(suite.name)}</h1>\n"
+        + markdown("\n".join(board.opening))
+        + markdown(suite.description)
         + markdown("\n".join(board.provenance))
         + f'<p class="muted">{esc(CELLS_LEGEND)} Verdicts: against {esc(suite.baseline)}, '
         "paired by seed (see the comparisons). Click a header to sort; reference rows stay "
@@ -102,7 +104,7 @@ def suite_page(
     body = [
         intro,
         f'<div class="board"><div>\n{tables}</div>\n<h2>Figures</h2>\n<aside>\n{aside}</aside></div>\n',
-        markdown("\n".join(board.components + board.failed)),
+        markdown("\n".join(board.claims + board.margins + board.components + board.failed)),
         f"<h2>Notes</h2>\n{markdown(board.notes)}" if board.notes else "",
         _runs(groups, pages),
     ]
