@@ -415,9 +415,7 @@ def test_pivot_has_one_column_per_combination():
         "fmnist / small_cnn",
     ]
     half = ci_half_width([10, 12, 14])
-    assert rows["Margin"]["digits / small_cnn"] == (
-        f"**12 ± {half:.0f}** — inconclusive (n = 3), underpowered"
-    )
+    assert rows["Margin"]["digits / small_cnn"] == f"**12 ± {half:.0f}** — inconclusive (n = 3)"
     assert rows["Random"]["fmnist / small_cnn"] == f"51 ± {ci_half_width([50, 51, 52]):.0f}"
     assert rows["label everything"]["digits / resnet18"] == "0"
     assert "## classifier.name=resnet18, dataset.name=digits" in md  # one table per setting too
@@ -685,3 +683,56 @@ def test_label_everything_on_a_concept_task_costs_a_rating_per_item():
         r["spec"]["effort"]["rating"] = 1.7
     everything = table(board(runs), "## dataset.name=digits")["label everything"]
     assert everything["effort_s_total"] == "680"  # 400 ratings × 1.7 s, not 400 × 10 s
+
+
+def test_each_claim_says_how_the_verdict_here_stands_to_the_paper():
+    fewer = Claim(
+        method="Boxes", reference="Random", metric="total_corrections", effect=-30.0,
+        paper="boxes save corrections", reason="r",
+    )  # fmt: skip
+    more = fewer.model_copy(update={"effect": 30.0, "paper": "boxes cost corrections"})
+    alike = fewer.model_copy(update={"effect": 0.0, "paper": "boxes change nothing"})
+    questions = Questions(
+        margins=MARGINS, claims=[fewer, more, alike, CLAIM], positive_control=CONTROL
+    )
+    rows = rows_under(board(control_records(), questions=questions), "## The paper's claims")
+    against = {row["the paper"]: row["here, against the paper"] for row in rows}
+    assert against == {
+        "boxes save corrections": "as the paper",
+        "boxes cost corrections": "the other way",
+        "boxes change nothing": "the other way",
+        "KH needs 4.1 % more corrections": "not shown",
+    }
+
+
+def test_claims_without_a_control_say_so_and_a_claim_may_apply_to_some_settings():
+    runs = control_records()
+    for r in runs[:6]:  # seeds 0 and 1 in another setting
+        r["suite"]["setting"] = {"dataset.name": "other"}
+    here = CLAIM.model_copy(update={"setting": {"dataset.name": "digits"}})
+    md = board(runs, questions=Questions(margins=MARGINS, claims=[here]))
+    assert (
+        md.splitlines()[2] == "positive control: none stated, so no claim here can be called absent"
+    )
+    rows = rows_under(md, "## The paper's claims")
+    assert [row["setting"] for row in rows] == ["dataset.name=digits"]
+
+
+def test_alike_within_less_than_the_papers_effect_is_smaller_than_the_papers():
+    runs = []
+    for seed in range(5):
+        runs += [
+            make_record("Random", seed, corrections=(0, 300)),
+            make_record("KH", seed, corrections=(0, 300 + (0, 1, -1, 1, 0)[seed])),
+        ]
+    md = board(runs, questions=Questions(margins=MARGINS, claims=[CLAIM]))
+    row = rows_under(md, "## The paper's claims")[0]
+    assert row["verdict"] == "equivalent"  # within ±1.5, where the paper reports +12.8
+    assert row["here, against the paper"] == "smaller than the paper's"
+
+
+def test_comparisons_without_pairs_are_not_repeats_of_each_other():
+    runs = [make_record("Random", s) for s in range(5)]
+    runs += [make_record("A", 7), make_record("B", 8)]  # no seed in common with Random
+    rows = comparisons(board(runs))
+    assert ("A", "total_corrections") in rows and ("B", "total_corrections") in rows

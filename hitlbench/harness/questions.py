@@ -44,6 +44,12 @@ class Claim(_Strict):
     paper: str = Field(min_length=1)  # the finding, in the paper's terms
     reason: str = Field(min_length=1)  # how `effect` follows from the paper's numbers
     main: bool = False  # the paper's main contrast: what "sensitive to the paper's effect" asks
+    # the settings it applies to: those holding these grid values (every setting when empty)
+    setting: dict[str, Any] = Field(default_factory=dict)
+
+    def applies(self, setting: Mapping[str, Any]) -> bool:
+        """Whether the claim applies to a setting (a grid point)."""
+        return all(setting.get(k) == v for k, v in self.setting.items())
 
 
 class Control(_Strict):

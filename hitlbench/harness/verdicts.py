@@ -72,8 +72,9 @@ class Comparison:
     @property
     def underpowered(self) -> bool:
         """Nothing was found, and the seeds could not have detected the stated effect (power
-        0.8): an `inconclusive` that says nothing about whether the effect is there."""
-        if not self.verdict.startswith("inconclusive"):
+        0.8): an `inconclusive` that says nothing about whether the effect is there (one with
+        too few seeds for any verdict, `inconclusive (n = k)`, says so already)."""
+        if self.verdict != "inconclusive":
             return False
         if self.detectable is None or self.effect is None:
             return False
@@ -178,6 +179,8 @@ def _repeats(diffs: Mapping[K, tuple[tuple, np.ndarray]]) -> dict[K, K]:
     first: dict[tuple, K] = {}
     repeats = {}
     for key, (seeds, d) in diffs.items():
+        if not len(d):  # no pairs: nothing to repeat
+            continue
         found = first.setdefault((seeds, tuple(d.tolist())), key)
         if found != key:
             repeats[key] = found

@@ -16,10 +16,18 @@ from .markdown_tables import table_block
 from .metric_names import metric_name
 
 
-def claimed_effects(questions: Questions) -> dict[tuple[str, str, str], float]:
-    """(method, reference, metric) -> the effect the paper reports (a finding that two are
-    alike has none: its margin is what the seeds are judged against)."""
-    return {(c.method, c.reference, c.metric): c.effect for c in questions.claims if c.effect}
+def claims_of(questions: Questions, setting: Mapping[str, Any]) -> list[Claim]:
+    """The claims that apply to a setting."""
+    return [c for c in questions.claims if c.applies(setting)]
+
+
+def claimed_effects(
+    questions: Questions, setting: Mapping[str, Any]
+) -> dict[tuple[str, str, str], float]:
+    """(method, reference, metric) -> the effect the paper reports, in this setting (a finding
+    that two are alike has none: its margin is what the seeds are judged against)."""
+    found = claims_of(questions, setting)
+    return {(c.method, c.reference, c.metric): c.effect for c in found if c.effect}
 
 
 def with_question_pairs(
@@ -55,8 +63,26 @@ def could_see(c: Comparison | None, claim: Claim, detected: bool) -> bool:
     )
 
 
-def _main_claim(questions: Questions) -> Claim | None:
-    return next((c for c in questions.claims if c.main), None)
+def agreement(c: Comparison | None, claim: Claim) -> str:
+    """How the verdict here stands to the paper's finding: `as the paper`, `the other way`,
+    `smaller than the paper's` (alike here within a margin narrower than the paper's effect), or
+    `not shown` (no difference found, or no equivalence where the paper finds two alike)."""
+    if c is None:
+        return "not shown"
+    alike = c.verdict in ("equivalent", "identical")
+    if not claim.effect:  # the paper finds the two alike
+        if alike:
+            return "as the paper"
+        return "the other way" if c.detected and "within margin" not in c.verdict else "not shown"
+    if alike and (c.margin is None or c.margin < abs(claim.effect)):
+        return "smaller than the paper's"  # alike within less than the paper's difference
+    if not c.detected or c.diff is None:
+        return "not shown"
+    return "as the paper" if (c.diff > 0) == (claim.effect > 0) else "the other way"
+
+
+def _main_claim(questions: Questions, setting: Mapping[str, Any]) -> Claim | None:
+    return next((c for c in claims_of(questions, setting) if c.main), None)
 
 
 def _control_line(section: Section, control: Control, baseline: str, where: str) -> str:
@@ -70,7 +96,7 @@ def _control_line(section: Section, control: Control, baseline: str, where: str)
 
 
 def _sensitivity_line(section: Section, questions: Questions, baseline: str, where: str) -> str:
-    claim, control = _main_claim(questions), questions.positive_control
+    claim, control = _main_claim(questions, section.setting), questions.positive_control
     if claim is None:
         return f"sensitive to the paper's effect{where}: no (the suite states no main claim)"
     c = section.comparison(claim.method, claim.reference, claim.metric, baseline)
@@ -82,7 +108,8 @@ def _sensitivity_line(section: Section, questions: Questions, baseline: str, whe
     return (
         f"sensitive to the paper's effect{where}: {answer} (detectable Δ {seen} for "
         f"{claim.method} − {claim.reference} on {metric_name(claim.metric)}, against the "
-        f"paper's {number(claim.effect)}; control {'detected' if detected else 'not detected'})"
+        f"effect stated for it, {number(claim.effect)}; control "
+        f"{'detected' if detected else 'not detected'})"
     )
 
 
@@ -92,7 +119,14 @@ def opening_lines(sections: Sequence[Section], questions: Questions, baseline: s
     without a control."""
     control = questions.positive_control
     if control is None:
-        return []
+        if not questions.claims:
+            return []
+        return [
+            "positive control: none stated, so no claim here can be called absent",
+            "",
+            "sensitive to the paper's effect: no (no positive control)",
+            "",
+        ]
     lines = []
     for section in sections:
         where = f" ({section.title})" if len(sections) > 1 else ""
@@ -115,9 +149,10 @@ def margin_lines(margins: Mapping[str, Margin], metrics: Sequence[str]) -> list[
         value = "not stated" if m is None else ("none" if m.value is None else f"±{m.value:g}")
         rows.append([metric_name(metric), value, DASH if m is None else m.reason])
     legend = (
-        "Stated in the suite file before its runs, in each metric's own units; `equivalent` "
-        "means the paired difference lies within ± the margin (TOST); none: no equivalence "
-        "question on that metric."
+        "Stated in the suite file, in each metric's own units (the warnings above say which "
+        "records ran before margins were kept with them); `equivalent` means the paired "
+        "difference lies within ± the margin (TOST); none: no equivalence question on that "
+        "metric."
     )
     return table_block("## Margins", ["metric", "margin", "why this margin"], rows, legend)
 
@@ -164,6 +199,7 @@ def _claim_row(section: Section, claim: Claim, baseline: str, detected: bool) ->
         metric_name(claim.metric),
         f"{number(claim.effect) if claim.effect else '0 (alike)'} ({claim.reason})",
         *found,
+        agreement(c, claim),
         "yes" if could_see(c, claim, detected) else "no",
     ]
 
@@ -181,18 +217,24 @@ def claim_lines(sections: Sequence[Section], questions: Questions, baseline: str
             control,
         )
         setting = [section.title] if len(sections) > 1 else []
-        rows += [[*setting, *_claim_row(section, c, baseline, detected)] for c in questions.claims]
+        claims = claims_of(questions, section.setting)
+        rows += [[*setting, *_claim_row(section, c, baseline, detected)] for c in claims]
     headers = [
         *(["setting"] if len(sections) > 1 else []),
-        "the paper", "contrast", "metric", "the paper's effect", "here", "verdict",
-        "detectable Δ", "seeds needed (Δ / TOST)", "could this suite have seen it",
+        "the paper", "contrast", "metric", "stated effect (why)", "here", "verdict",
+        "detectable Δ", "seeds needed (Δ / TOST)", "here, against the paper",
+        "could this suite have seen it",
     ]  # fmt: skip
     legend = (
         "Could this suite have seen it: yes only when the positive control was detected in that "
         "setting and the seeds at hand detect a difference of the paper's effect with power 0.8 "
         "(detectable Δ at most the effect; for a finding that two are alike, TOST within the "
-        "margin needs no more seeds than ran). Where it says no, a verdict other than `better` "
-        "or `worse` does not show the effect absent."
+        "margin needs no more seeds than ran). Here, against the paper: `as the paper` when the "
+        "difference test finds the paper's direction (or TOST finds two alike where the paper "
+        "does), `the other way` when it finds the opposite, `smaller than the paper's` when TOST "
+        "finds the two alike within a margin narrower than the paper's effect, `not shown` "
+        "otherwise. Where the suite could not have seen it, `not shown` does not show the effect "
+        "absent."
     )
     return table_block("## The paper's claims", headers, rows, legend)
 
@@ -226,11 +268,15 @@ def glance(
     claims = []
     for claim in questions.claims:
         found = [
-            s.comparison(claim.method, claim.reference, claim.metric, baseline) for s in sections
+            (s.comparison(claim.method, claim.reference, claim.metric, baseline), d)
+            for s, d in zip(sections, detected, strict=True)
+            if claim.applies(s.setting)
         ]
-        labels = [DASH if c is None else c.verdict for c in found]
-        seen = sum(could_see(c, claim, d) for c, d in zip(found, detected, strict=True))
+        labels = [agreement(c, claim) for c, _ in found]
+        seen = sum(could_see(c, claim, d) for c, d in found)
+        where = "".join(f" {k}={v}" for k, v in sorted(claim.setting.items()))
         claims.append(
-            f"{claim.paper}: {_counted(labels)} (could have been seen in {seen} of {len(found)})"
+            f"{claim.paper}{' (' + where.strip() + ')' if where else ''}: {_counted(labels)} "
+            f"(could have been seen in {seen} of {len(found)})"
         )
     return outcome, claims

@@ -153,7 +153,7 @@ def _section(
 ) -> Section:
     """One setting: the means, the comparisons with the baseline, where effort verdicts flip,
     and the suite's own contrasts (with the claims' and the control's pairs)."""
-    margins, effects = questions.margins, claimed_effects(questions)
+    margins, effects = questions.margins, claimed_effects(questions, setting)
     lines: list[str] = []
     found: dict[str, dict[Pair, Comparison]] = {}
     if baseline in runs:
