@@ -7,9 +7,10 @@ is stretched sideways and a flat one (a sandal) upwards. This script makes one f
 pool label, as `holmes_regime.py` does, with the suite's classifier and data, for three views
 of each item: the whole canvas, the true box stretched to the square (what the loop does), and
 the true box grown to a square around its centre before cropping (the item's shape kept). It
-reports the holdout accuracy over seeded pool/holdout splits.
+reports the holdout accuracy over seeded pool/holdout splits. Measured (5 splits, mean ± sd):
+whole canvas 0.812 ± 0.021, stretched 0.781 ± 0.015, squared 0.808 ± 0.030.
 
-Run (about 6 minutes on 2 cores; needs Debian's dataset-fashion-mnist):
+Run (29 minutes on 2 cores shared with two other jobs; needs Debian's dataset-fashion-mnist):
 
     .venv/bin/python benchmarks/holmes_crops.py
 """

@@ -736,3 +736,13 @@ def test_comparisons_without_pairs_are_not_repeats_of_each_other():
     runs += [make_record("A", 7), make_record("B", 8)]  # no seed in common with Random
     rows = comparisons(board(runs))
     assert ("A", "total_corrections") in rows and ("B", "total_corrections") in rows
+
+
+def test_a_finding_of_no_difference_could_be_seen_where_tost_has_the_seeds():
+    alike = CLAIM.model_copy(update={"method": "Boxes", "effect": 0.0, "paper": "alike"})
+    wide = {**MARGINS, "total_corrections": Margin(value=60, reason="wide")}
+    narrow = {**MARGINS, "total_corrections": Margin(value=0.5, reason="narrow")}
+    for margins, seen in ((wide, "yes"), (narrow, "no")):
+        questions = Questions(margins=margins, claims=[alike], positive_control=CONTROL)
+        row = rows_under(board(control_records(), questions=questions), "## The paper's claims")
+        assert row[0]["could this suite have seen it"] == seen

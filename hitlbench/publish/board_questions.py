@@ -54,13 +54,13 @@ def control_detected(c: Comparison | None, control: Control) -> bool:
 
 
 def could_see(c: Comparison | None, claim: Claim, detected: bool) -> bool:
-    """The control was detected and the seeds could detect the paper's effect (power 0.8)."""
-    return (
-        detected
-        and c is not None
-        and c.detectable is not None
-        and (c.detectable <= abs(claim.effect))
-    )
+    """The control was detected and the seeds could show the paper's finding with power 0.8:
+    detect its effect, or, for a finding that two are alike, show them within the margin."""
+    if not detected or c is None:
+        return False
+    if not claim.effect:
+        return c.seeds_equivalence is not None and c.seeds_equivalence <= c.n_pairs
+    return c.detectable is not None and c.detectable <= abs(claim.effect)
 
 
 def agreement(c: Comparison | None, claim: Claim) -> str:
