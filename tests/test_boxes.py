@@ -12,6 +12,7 @@ from hitlbench.harness.spec import resolve_spec
 
 needs_fmnist = pytest.mark.skipif(not DEBIAN_DIR.exists(), reason="dataset-fashion-mnist missing")
 TINY_FRCNN = {"resize": 64, "epochs": 1, "fpn_channels": 16}
+RETRAINED = [("frcnn", TINY_FRCNN), ("box_regressor", {"resize": 64})]  # the BB detectors
 
 
 def run(tmp_path, detector, box_tolerance=0.7, **params):
@@ -53,15 +54,17 @@ def test_human_boxes_cost_a_drawing_each_and_crop_the_true_object(tmp_path):
 
 
 @needs_fmnist
-def test_bb1_asks_for_boxes_in_round_zero_only(tmp_path):
-    rows = run(tmp_path, "frcnn", update="first", **TINY_FRCNN)
+@pytest.mark.parametrize(("detector", "params"), RETRAINED)
+def test_bb1_asks_for_boxes_in_round_zero_only(tmp_path, detector, params):
+    rows = run(tmp_path, detector, update="first", **params)
     assert rows[0]["effort"]["box_draw"] == 20
     assert all("box_draw" not in r["effort"] and "box_correct" not in r["effort"] for r in rows[1:])
 
 
 @needs_fmnist
-def test_bb_reviews_the_predicted_box_every_round(tmp_path):
-    rows = run(tmp_path, "frcnn", update="every", **TINY_FRCNN)
+@pytest.mark.parametrize(("detector", "params"), RETRAINED)
+def test_bb_reviews_the_predicted_box_every_round(tmp_path, detector, params):
+    rows = run(tmp_path, detector, update="every", **params)
     assert rows[0]["effort"]["box_draw"] == 20  # no detector yet: every box drawn
     for r in rows[1:]:  # every box of the batch is drawn, corrected, or checked and accepted
         actions = ("box_draw", "box_correct", "box_verify")

@@ -29,6 +29,7 @@ FAST = {  # small settings so each contract runs in seconds
     ("classifier", "keras_cnn"): {"max_epochs": 3, "batch_size": 16},
     ("classifier", "timm"): {"input_size": 32, "max_epochs": 2, "min_epochs": 1},
     ("detector", "frcnn"): {"resize": 32, "epochs": 1, "fpn_channels": 16},
+    ("detector", "box_regressor"): {"resize": 32},
     ("classifier", "zero_shot"): {"backend": {"name": "simulated", "params": {"accuracy": 0.8}}},
     ("classifier", "embedding_mlp"): {
         "embedder": {"name": "timm", "params": {"arch": "resnet10t", "pretrained": False}},

@@ -492,6 +492,22 @@ def test_quoted_paper_values_sit_beside_their_metric_in_matching_settings_only()
         board(runs, quoted={"rows": []})
 
 
+def test_several_quoted_sources_give_a_column_each_in_their_order():
+    runs = [make_record(m, s) for m in ("Random", "Margin") for s in range(2)]
+    networks = [
+        {"source": net, "rows": [{"method": "Random", "values": {"final_accuracy": value}}]}
+        for net, value in (("MobileNet", 0.7), ("ResNet50", 0.8))
+    ]
+    digits = table(board(runs, quoted=networks), "## dataset.name=digits")
+    columns = list(digits["Random"])
+    at = columns.index("final_accuracy")
+    assert columns[at : at + 3] == [
+        "final_accuracy", "final_accuracy (MobileNet)", "final_accuracy (ResNet50)"
+    ]  # fmt: skip
+    assert digits["Random"]["final_accuracy (ResNet50)"] == "0.8"
+    assert digits["Margin"]["final_accuracy (MobileNet)"] == "–"
+
+
 def test_reference_rows_with_nothing_to_show_are_left_out():
     runs = [make_record(m, s) for m in ("Random", "Margin") for s in range(2)]
     rows = table(board(runs, metrics=["final_accuracy"]), "## dataset.name=digits")

@@ -128,7 +128,7 @@ class TorchImageClassifier(Classifier):
         extras = {name: self._tensor(mask[tr]) for name, mask in train.masks.items()} | {
             f"has_{name}": self._tensor(flag[tr]) for name, flag in train.has_mask.items()
         }
-        x_va, y_va = train.val_images[va], train.labels[va]
+        x_va, y_va = self.encode(train.val_images[va]), train.labels[va]  # once, not per epoch
         optimizer = self.make_optimizer(self.trainable())
         decay = self.recipe.lr_decay
         schedule = torch.optim.lr_scheduler.LambdaLR(
@@ -141,7 +141,7 @@ class TorchImageClassifier(Classifier):
             if len(va) == 0 or epoch < self.recipe.min_epochs:
                 best_epoch = epoch
                 continue
-            proba = self.predict_proba(x_va, items=train.indices[va])
+            proba = self._proba_of_encoded(x_va)
             loss = -float(np.log(np.clip(proba[np.arange(len(va)), y_va], 1e-12, 1)).mean())
             acc = float((proba.argmax(1) == y_va).mean())
             score = (acc, -loss) if self.recipe.monitor == "accuracy" else (-loss, acc)
@@ -210,11 +210,18 @@ class TorchImageClassifier(Classifier):
 
     def predict_proba(self, images, *, items):
         self.net.eval()
-        out = []
         with torch.no_grad():  # not inference_mode: encode may cache features used in training
-            for start in range(0, len(images), PREDICT_BATCH):
-                xb = self.encode(images[start : start + PREDICT_BATCH])
-                out.append(torch.softmax(self.forward(xb), dim=1).float().cpu().numpy())
+            return self._proba_of_encoded(self.encode(images))
+
+    def _proba_of_encoded(self, encoded: torch.Tensor) -> np.ndarray:
+        """Class probabilities, float32 [N, n_classes], of what `encode` returned (so the
+        early-stopping split is encoded once per fit, not once per epoch)."""
+        self.net.eval()
+        with torch.no_grad():
+            out = [
+                torch.softmax(self.forward(encoded[start : start + PREDICT_BATCH]), dim=1)
+                for start in range(0, len(encoded), PREDICT_BATCH)
+            ]
         if not out:
             return np.zeros((0, self.task.n_classes), dtype=np.float32)
-        return np.concatenate(out)
+        return torch.cat(out).float().cpu().numpy()

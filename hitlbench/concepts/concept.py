@@ -111,6 +111,7 @@ def concept_task(data: Any, concept: Concept, prevalence: float | None, rng: np.
         boxes=subset(data.boxes),
         masks={name: m[keep] for name, m in data.masks.items()},
         official_test=subset(data.official_test),
+        groups=subset(data.groups),
         clean_images=subset(data.clean_images),
         concept=concept,
         source=data,

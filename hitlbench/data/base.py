@@ -26,6 +26,9 @@ class ImageData:
     boxes: np.ndarray | None = None  # float32 [N, 4] xyxy pixels of the object
     masks: dict[str, np.ndarray] = field(default_factory=dict)  # name -> bool [N, H, W]
     official_test: np.ndarray | None = None  # bool [N]: the dataset's own test split
+    # str [N]: items that are copies of one source (e.g. augmented versions of one photo) share
+    # a group, kept on one side by `split: grouped`; None: every item is its own source
+    groups: np.ndarray | None = None
     clean_images: np.ndarray | None = None  # the same items without their decoy, where known
     provenance: dict[str, Any] = field(default_factory=dict)
     concept: Any = None  # the `hitlbench.concepts.Concept` of a two-class concept task
@@ -63,10 +66,12 @@ class SplitData:
     holdout: np.ndarray  # dataset indices
 
 
-# "holdout": a seeded stratified `holdout` share of every image; "official": the dataset's own
-# test split; "training": a seeded stratified `holdout` share of the official training images,
-# the official test images left out (to choose settings without looking at the test set).
-SPLITS = ("holdout", "official", "training")
+# "holdout": a seeded stratified `holdout` share of every image; "grouped": a seeded stratified
+# `holdout` share of the groups (`ImageData.groups`), so that near-copies of one source never
+# straddle pool and holdout; "official": the dataset's own test split; "training": a seeded
+# stratified `holdout` share of the official training images, the official test images left
+# out (to choose settings without looking at the test set).
+SPLITS = ("holdout", "grouped", "official", "training")
 
 
 class Dataset(Component, ABC):
@@ -126,14 +131,12 @@ class Dataset(Component, ABC):
         if self.concept is not None:
             concept = resolve_concept(self.concept, data.class_names)
             data = concept_task(data, concept, self.prevalence, rng)
-        if self.split != "holdout" and data.official_test is None:
-            raise HitlbenchError(
-                f"dataset {self.registered_name!r} has no official test split; use split: holdout"
-            )
+        self._require_split_data(data)
         pool, holdout = make_split(
             data.labels,
             official_test=data.official_test if self.split == "official" else None,
             exclude=data.official_test if self.split == "training" else None,
+            groups=data.groups if self.split == "grouped" else None,
             holdout=self.holdout,
             pool_size=self.pool_size,
             rng=rng,
@@ -143,6 +146,17 @@ class Dataset(Component, ABC):
         if len(holdout) == 0:
             raise HitlbenchError(f"{what}: the holdout is empty; use a larger holdout fraction")
         return SplitData(data, pool, holdout)
+
+    def _require_split_data(self, data: ImageData) -> None:
+        """Refuse a split the loaded data cannot make: grouped without groups, official or
+        training without an official test split."""
+        name = self.registered_name
+        if self.split == "grouped" and data.groups is None:
+            raise HitlbenchError(
+                f"dataset {name!r} declares no groups (copies of one source); use split: holdout"
+            )
+        if self.split in ("official", "training") and data.official_test is None:
+            raise HitlbenchError(f"dataset {name!r} has no official test split; use split: holdout")
 
 
 def require_classes(labels: np.ndarray, what: str) -> None:

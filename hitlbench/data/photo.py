@@ -58,6 +58,7 @@ class PhotoSet:
     source: str
     checksum: str  # sha256 over the annotation files (the images are not hashed: too slow)
     official_test: np.ndarray | None = None  # bool [N], aligned with `items`
+    groups: list[str] | None = None  # each item's source (`ImageData.groups`), where declared
     notes: dict[str, Any] = field(default_factory=dict)  # extra provenance, e.g. skipped images
 
 
@@ -300,6 +301,7 @@ def load_photos(photos: PhotoSet, *, image_size: int) -> ImageData:
         class_names=photos.class_names,
         boxes=arrays["boxes"],
         official_test=photos.official_test,
+        groups=None if photos.groups is None else np.array(photos.groups, dtype=str),
         provenance={
             "source": photos.source,
             "sha256": photos.checksum,

@@ -1,4 +1,5 @@
-"""Stratified, seeded splits: holdout vs pool, and a stratified subset of the pool."""
+"""Stratified, seeded splits: holdout vs pool (of items, or of groups of near-copies), and a
+stratified subset of the pool."""
 
 from __future__ import annotations
 
@@ -26,6 +27,34 @@ def stratified_take(
     return np.sort(np.concatenate(chosen))
 
 
+def grouped_take(
+    labels: np.ndarray,
+    groups: np.ndarray,
+    candidates: np.ndarray,
+    share: float,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Every item of a stratified `share` of the groups among `candidates`, sorted.
+
+    `groups` [N] names each item's group (e.g. the source photo of augmented copies), so all
+    copies of one source fall on the same side. The share counts groups, not items: a group is
+    one source, and a holdout of sources is what a leak-free score needs. Raises HitlbenchError
+    when a group holds items of more than one class (it could not be stratified).
+    """
+    names, first, inverse = np.unique(groups[candidates], return_index=True, return_inverse=True)
+    group_labels = labels[candidates][first]
+    mixed = labels[candidates] != group_labels[inverse]
+    if mixed.any():
+        name = str(names[inverse[np.argmax(mixed)]])
+        raise HitlbenchError(
+            f"group {name!r} holds items of more than one class; a grouped split needs one "
+            "class per group"
+        )
+    n_held = int(round(share * len(names)))
+    chosen = stratified_take(group_labels, np.arange(len(names)), n_held, rng)
+    return np.sort(candidates[np.isin(inverse, chosen)])
+
+
 def make_split(
     labels: np.ndarray,
     *,
@@ -34,14 +63,18 @@ def make_split(
     pool_size: int | None,
     rng: np.random.Generator,
     exclude: np.ndarray | None = None,
+    groups: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(pool, holdout) dataset indices; `official_test` (bool mask) overrides the fraction;
-    items where `exclude` (bool mask) is set are in neither."""
+    with `groups` ([N] group names) the holdout is a `holdout` share of the groups
+    (`grouped_take`); items where `exclude` (bool mask) is set are in neither."""
     everything = np.arange(len(labels))
     if exclude is not None:
         everything = everything[~np.asarray(exclude, bool)]
     if official_test is not None:
         held = np.flatnonzero(official_test)
+    elif groups is not None:
+        held = grouped_take(labels, groups, everything, holdout, rng)
     else:
         held = stratified_take(labels, everything, int(round(holdout * len(everything))), rng)
     pool = np.setdiff1d(everything, held)

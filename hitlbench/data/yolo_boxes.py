@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +32,16 @@ LAYOUT = (
     "(fractions of the image), or train/, valid/ and test/ folders each holding images/ and labels/"
 )
 SPLITS = ("train", "valid", "val", "test")
+# Roboflow names each exported file <source stem>_<source suffix>.rf.<hash>: augmented copies
+# of one source photo share the part before `_jpg.rf.`
+ROBOFLOW_NAME = re.compile(r"^(?P<source>.+)_[A-Za-z0-9]+\.rf\.[0-9a-f]+$")
+
+
+def source_of(image: Path) -> str:
+    """The source photo a file was exported from: Roboflow's stem before `_jpg.rf.<hash>`,
+    else the file's own stem (a file is then its own source)."""
+    match = ROBOFLOW_NAME.match(image.stem)
+    return match["source"] if match else image.stem
 
 
 def class_names(path: Path) -> tuple[str, ...]:
@@ -101,14 +112,33 @@ class YOLOBoxes(LocalPhotoDataset):
     train/, valid/ and test/ folders; `split: official` then holds out test/. Each image's object
     is its largest box; images with an empty label file (background) are left out and counted in
     the provenance. `root` defaults to `$HITLBENCH_DATA/asl_letters`.
+
+    Every item's group is its source photo (`source_of`): Roboflow exports augmented copies of
+    one photo under one stem, so the default `split: grouped` holds out a stratified share of
+    source photos and no near-copy of a holdout photo is in the pool; `split: holdout` is a
+    random share of files (Holmes et al.'s protocol, which lets copies straddle the split).
     """
+
+    version = "3"  # 2: the default split was `holdout`, a random share of files
+
+    def __init__(
+        self,
+        root: str | None = None,
+        image_size: int = 224,
+        split: str = "grouped",
+        holdout: float = 0.15,
+        pool_size: int | None = None,
+    ):
+        super().__init__(
+            root=root, image_size=image_size, split=split, holdout=holdout, pool_size=pool_size
+        )
 
     def read(self) -> PhotoSet:
         root = data_root(self.root, "asl_letters", "yolo_boxes", LAYOUT, URL)
         yaml_path = root / "data.yaml"
         names = class_names(yaml_path)
         folders = parts(root)
-        items, is_test, files, skipped = [], [], [yaml_path], 0
+        items, is_test, groups, files, skipped = [], [], [], [yaml_path], 0
         for folder in folders:
             images = image_files(folder / "images")
             for image in images:
@@ -121,6 +151,7 @@ class YOLOBoxes(LocalPhotoDataset):
                 box, label, where = boxes[largest([b for b, _, _ in boxes])]
                 items.append(PhotoItem(str(image), label, box, where, normalized=True))
                 is_test.append(folder.name == "test")
+                groups.append(source_of(image))
             check_labels_have_images(folder / "labels", images)
         return PhotoSet(
             items=items,
@@ -128,5 +159,6 @@ class YOLOBoxes(LocalPhotoDataset):
             source=str(root),
             checksum=checksum_files(files, root),
             official_test=np.array(is_test) if root / "test" in folders else None,
+            groups=groups,
             notes={"images_without_boxes": skipped},
         )

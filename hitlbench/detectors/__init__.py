@@ -1,6 +1,6 @@
 """Built-in detectors; importing this package registers them."""
 
-from . import frcnn, human, whole_image  # noqa: F401
+from . import box_regressor, frcnn, human, whole_image  # noqa: F401
 from .base import Detector, detectors, whole_image_boxes
 
 __all__ = ["Detector", "detectors", "whole_image_boxes"]

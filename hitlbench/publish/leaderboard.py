@@ -66,6 +66,7 @@ if TYPE_CHECKING:
     from ..harness.suites import Suite
 
 Runs = Mapping[str, Sequence[Mapping[str, Any]]]  # by method
+Quotes = Mapping[str, Any] | Sequence[Mapping[str, Any]] | None  # `_quoted_columns`
 
 
 def _setting_value(record: Mapping[str, Any], key: str) -> Any:
@@ -78,15 +79,28 @@ def _setting_value(record: Mapping[str, Any], key: str) -> Any:
 
 
 def _quoted_columns(
-    quoted: Mapping[str, Any] | None, setting: Mapping[str, Any], metrics: Sequence[str]
-) -> dict[str, Quoted]:
-    """The published values that apply to `setting`, one column per metric that has any.
+    quoted: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None,
+    setting: Mapping[str, Any],
+    metrics: Sequence[str],
+) -> dict[str, list[Quoted]]:
+    """The published values that apply to `setting`: per metric, one column for each source
+    that gives any (e.g. a paper's rows for each of its networks).
 
-    `quoted`: {"source": name, "rows": [{"setting": {...}, "method": m, "values": {metric: v}}]};
-    a row applies when its setting is part of the table's setting.
+    `quoted`: {"source": name, "rows": [{"setting": {...}, "method": m, "values": {metric: v}}]},
+    or a list of them; a row applies when its setting is part of the table's setting.
     """
-    if not quoted:
-        return {}
+    sources = [quoted] if isinstance(quoted, Mapping) else list(quoted or [])
+    columns: dict[str, list[Quoted]] = defaultdict(list)
+    for source in sources:
+        for metric, column in _quoted_source(source, setting, metrics).items():
+            columns[metric].append(column)
+    return dict(columns)
+
+
+def _quoted_source(
+    quoted: Mapping[str, Any], setting: Mapping[str, Any], metrics: Sequence[str]
+) -> dict[str, Quoted]:
+    """One source's column per metric it gives values of (`_quoted_columns`)."""
     try:
         source, rows = str(quoted["source"]), list(quoted["rows"])
         values: dict[str, dict[str, float]] = defaultdict(dict)
@@ -131,13 +145,12 @@ def _title(setting: Mapping[str, Any]) -> str:
 
 
 def _columns(
-    runs: Runs, metrics: Sequence[str], published: Mapping[str, Quoted]
+    runs: Runs, metrics: Sequence[str], published: Mapping[str, Sequence[Quoted]]
 ) -> list[Column | Quoted]:
     columns: list[Column | Quoted] = []
     for m in metrics:
         columns.append(Column(metric_name(m), m, runs))
-        if m in published:
-            columns.append(published[m])
+        columns.extend(published.get(m, ()))
     return columns
 
 
@@ -148,7 +161,7 @@ def _section(
     baseline: str,
     metrics: Sequence[str],
     questions: Questions,
-    quoted: Mapping[str, Any] | None,
+    quoted: Quotes,
     contrasts: Sequence[Sequence[str]],
 ) -> Section:
     """One setting: the means, the comparisons with the baseline, where effort verdicts flip,
@@ -180,7 +193,7 @@ def _sections(
     baseline: str,
     metrics: Sequence[str],
     questions: Questions,
-    quoted: Mapping[str, Any] | None = None,
+    quoted: Quotes = None,
     contrasts: Sequence[Sequence[str]] = (),
 ) -> list[Section]:
     """One `Section` per setting, sorted."""
@@ -256,7 +269,7 @@ def build(
     metrics: Sequence[str],
     questions: Questions | None = None,
     pivot: Mapping[str, Any] | None = None,
-    quoted: Mapping[str, Any] | None = None,
+    quoted: Quotes = None,
     notes: str | None = None,
     failed: Mapping[str, str] | None = None,
     method_order: Sequence[str] = (),
@@ -267,7 +280,7 @@ def build(
 
     `questions` (`harness.questions`): the margin of each metric with its reason, the paper's
     claims and the positive control; `quoted` puts a paper's published numbers in a column
-    beside each metric they exist for; `contrasts` lists [method, reference] pairs compared like
+    beside each metric they exist for (a list of sources: a column each); `contrasts` lists [method, reference] pairs compared like
     a method with the baseline (the claims' and the control's pairs are added). Rows: the
     baseline, then the methods in `method_order` (the suite's), then any other, sorted.
     """
