@@ -46,10 +46,13 @@ def test_it_finds_the_object_better_than_the_whole_image():
     assert whole < 0.2 and found > whole + 0.2
 
 
-def test_no_box_before_training():
+def test_no_box_before_training_and_none_for_no_images():
     detector = BoxRegressor(resize=64)
     detector.bind(device="cpu", seed=0)
     assert np.isnan(detector.propose(squares(3, seed=0)[0])).all()
+    images, boxes = squares(20, seed=0)
+    detector.learn(labeled(images, boxes), 0)
+    assert detector.propose(images[:0]).shape == (0, 4)
 
 
 @pytest.mark.parametrize(("update", "changes"), [("every", True), ("first", False)])

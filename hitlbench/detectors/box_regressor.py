@@ -121,7 +121,7 @@ class BoxRegressor(Detector):
         self.model = RidgeCV(alphas=ALPHAS).fit(self.features(raw), target)
 
     def propose(self, images, *, true_boxes=None):
-        if self.model is None:
+        if self.model is None or len(images) == 0:
             return np.full((len(images), 4), np.nan, np.float32)
         boxes = corners(self.model.predict(self.features(images)))
         height, width = images.shape[2:]
