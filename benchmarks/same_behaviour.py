@@ -1,8 +1,9 @@
 """Shows that a change kept the loop's behaviour: run a fixed list of specs and the smoke suite
 with one checkout, again with another, and compare the records.
 
-Records must be equal in everything but `env` (the checkout, the date) and `time_s` (wall-clock
-times). The specs cover every kind of component the loop treats differently: detectors that
+Records must be equal in everything but `env` (the checkout, the date), `time_s` (wall-clock
+times) and each component's `behaviour` hash (a fingerprint of the code, which a refactor
+changes: this script is what shows that the behaviour did not). The specs cover every kind of component the loop treats differently: detectors that
 learn (BB, BB-1) and boxes the person draws, Grad-CAM feedback on both regions, single noisy
 people, crowds with Dawid–Skene and gold screening, automation bias on zero-shot pre-labels, a
 binary concept task on cached embeddings with presumed negatives, and a model-based sampler.
@@ -33,7 +34,7 @@ from hitlbench.harness.spec import resolve_spec, run_id
 from hitlbench.harness.suites import load_suite
 
 ROOT = Path(hitlbench.__file__).resolve().parent.parent  # the checkout whose code runs
-IGNORED = ("env", "time_s")
+IGNORED = ("env", "time_s", "behaviour")
 TINY_CNN = {
     "name": "small_cnn",
     "params": {"width": 4, "hidden": 8, "max_epochs": 3, "min_epochs": 1},
@@ -79,6 +80,10 @@ SPECS: dict[str, dict[str, Any]] = {
     "frcnn_bb1_margin": {
         "dataset": CLUTTER, "classifier": TINY_CNN, "sampler": "margin",
         "detector": {"name": "frcnn", "params": {"update": "first", **TINY_FRCNN}},
+    },
+    "timm_head_box_regressor_bb": {
+        "dataset": CLUTTER, "detector": {"name": "box_regressor", "params": {"resize": 64}},
+        "classifier": {"name": "timm", "params": {"input_size": 32, "max_epochs": 3, "min_epochs": 1}},
     },
     "human_boxes_zero_shot": {"dataset": CLUTTER, "classifier": SIMULATED, "detector": "human"},
     "rrr_gradcam_spurious": {

@@ -9,11 +9,13 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from hitlbench.core.provenance import behaviour_hash
 from hitlbench.harness.questions import Claim, Control, Margin, Questions
 from hitlbench.harness.records import LeaderboardError, load_records, lookup, method_of, setting_of
 from hitlbench.harness.verdicts import ci_half_width
 from hitlbench.publish.leaderboard import render, write
 from hitlbench.publish.metric_names import metric_name
+from hitlbench.registries import REGISTRIES
 
 T_975_2 = 4.302652729911275  # scipy.stats.t.ppf(0.975, 2), the 95 % t quantile for 3 seeds
 METRICS = ["total_corrections", "final_accuracy", "effort_s_total", "effort_s_to.0.80"]
@@ -566,6 +568,20 @@ def test_dirty_records_and_mixed_behaviour_hashes_are_marked():
         "- WARNING: method Random mixes code of classifier small_cnn version 1: behaviour hashes "
         "hash0, hash1" in md
     )
+
+
+def test_hashes_a_component_declares_kept_count_as_its_current_code():
+    timm = REGISTRIES["classifier"].get("timm")
+    (earlier,) = timm.same_behaviour_as
+    runs = [make_record("Random", s) for s in range(3)]
+    for run, found in zip(runs, (earlier, behaviour_hash(timm), "hash9")):
+        run["components"]["classifier"] = {
+            "name": "timm",
+            "version": timm.version,
+            "behaviour": found,
+        }
+    assert "mixes code" not in board(runs[:2])
+    assert f"behaviour hashes {behaviour_hash(timm)}, hash9" in board(runs)
 
 
 def test_effort_verdicts_carry_their_break_even_unit_costs():

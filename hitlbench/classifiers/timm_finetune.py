@@ -51,6 +51,10 @@ class TimmClassifier(TorchImageClassifier):
     repeated to three channels.
     """
 
+    # Before ImageNet normalisation and the per-image feature cache moved to `core`: records
+    # equal (benchmarks/same_behaviour.py, spec timm_head_box_regressor_bb).
+    same_behaviour_as = ("2c693319e7017462",)
+
     def __init__(
         self,
         arch: str = "efficientnet_lite0",

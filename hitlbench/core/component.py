@@ -13,6 +13,10 @@ class Component:
     """Hyper-parameters go to `__init__` and are stored unchanged under their own names."""
 
     version: ClassVar[str] = "1"  # bump whenever the strategy's behaviour changes
+    # Behaviour hashes of this version's earlier code that a refactor kept: each one shown by
+    # `benchmarks/same_behaviour.py` (records equal before and after) on specs that run the
+    # strategy. Records carrying them count as this code's (`core.provenance.kept_behaviours`).
+    same_behaviour_as: ClassVar[tuple[str, ...]] = ()
     registered_name: ClassVar[str] = ""
     # Parameters added after records were published, each with the value that reproduces the
     # behaviour from before it existed: left out of a run's identity while they hold that value,

@@ -9,7 +9,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from ..core.provenance import behaviour_hash, kept_behaviours
 from ..harness.records import row_name
+from ..registries import REGISTRIES
 from .comparisons import DASH
 from .markdown_tables import table_block
 from .metric_names import metric_name
@@ -94,14 +96,29 @@ def _version_warnings(method: str, runs: Sequence[Mapping[str, Any]]) -> list[st
     ]
 
 
+def _current_code(kind: str, component: Mapping[str, Any]) -> str:
+    """A record's behaviour hash, or the current code's when the registered component of that
+    name and version declares the record's hash kept (`same_behaviour_as`)."""
+    registry = REGISTRIES.get(kind)
+    name, found = component["name"], component["behaviour"]
+    if registry is None or name not in registry:
+        return found
+    cls = registry.get(name)
+    if str(cls.version) != str(component.get("version")) or found not in kept_behaviours(cls):
+        return found
+    return behaviour_hash(cls) or found
+
+
 def _behaviour_warnings(method: str, runs: Sequence[Mapping[str, Any]]) -> list[str]:
     """A component of one name and version whose records carry different behaviour hashes: its
-    code changed without a new version (records without a hash are not compared)."""
+    code changed without a new version (records without a hash are not compared; hashes the
+    current code declares kept count as its own)."""
     hashes: dict[tuple[str, str, str], set[str]] = defaultdict(set)
     for r in runs:
         for kind, c in r.get("components", {}).items():
             if c.get("behaviour"):
-                hashes[(kind, c["name"], str(c.get("version")))].add(c["behaviour"])
+                key = (kind, c["name"], str(c.get("version")))
+                hashes[key].add(_current_code(kind, c))
     return [
         f"- WARNING: method {method} mixes code of {kind} {name} version {version}: behaviour "
         f"hashes {', '.join(sorted(found))}; its module changed without a new version"
