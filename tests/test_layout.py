@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "hitlbench"
 README = ROOT / "README.md"
 STRATEGIES = ("data", "samplers", "detectors", "classifiers", "oracles", "feedback",
-              "annotators", "embeddings", "zero_shot", "concepts")  # fmt: skip
+              "annotators", "embeddings", "zero_shot", "concepts", "explanations")  # fmt: skip
 FLOOR = {"types": 0, "core": 1, **dict.fromkeys(STRATEGIES, 2), "registries": 3,
          "simulation": 4, "harness": 5, "publish": 6, "cli": 7, "testing": 7}  # fmt: skip
 
