@@ -156,8 +156,22 @@ def room_lines(verdicts: list[Verdict], metric: str = "dice") -> list[str]:
     return out
 
 
-def reference_rows(tables: dict[str, list[MapScores]]) -> list[str]:
-    """The object question's score of the object mask, the decoy and every prior."""
+def decoy_ceiling_line(tables: dict[str, list[MapScores]], metric: str = "cam_share") -> str:
+    """What a map that is exactly the decoy mask scores on the decoy question at each
+    resolution: the most a map can show of a decoy there."""
+    got = [
+        f"{fmt(s.scores[metric, 'spurious'])} at {label}"
+        for label, scored in tables.items()
+        for s in scored
+        if s.family == "decoy"
+    ]
+    return (
+        f"A map that is exactly the decoy mask gets `{metric}` on the decoy " + ", ".join(got) + "."
+    )
+
+
+def reference_rows(tables: dict[str, list[MapScores]], question: str = "object") -> list[str]:
+    """The `question`'s (a mask name) score of the object mask, the decoy and every prior."""
     first = next(iter(tables.values()))
     names = [s.name for s in first if s.family in ("object", "prior", "decoy")]
     ious = {s.name: s.iou for s in first}
@@ -165,7 +179,7 @@ def reference_rows(tables: dict[str, list[MapScores]]) -> list[str]:
     rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for metric in METRICS:
         for label, scored in tables.items():
-            by_name = {s.name: s.scores[metric, "object"] for s in scored}
+            by_name = {s.name: s.scores[metric, question] for s in scored}
             rows.append(
                 f"| `{metric}` | {label} | " + " | ".join(fmt(by_name[n]) for n in names) + " |"
             )
@@ -250,6 +264,7 @@ def write(out: Path, n: int, seed: int) -> None:
         passed = [f"`{v.metric}` at {v.resolution}" for v in verdicts if v.passes]
         findings.append(f"- `{dataset}`: " + (", ".join(passed) if passed else "none") + ".")
         findings += [f"  - {line}" for line in room_lines(verdicts)]
+        findings.append(f"  - {decoy_ceiling_line(tables)}")
         parts += [f"## `{dataset}`", "", "### Verdicts", "", *verdict_rows(verdicts), ""]
         parts += [
             "### What the object mask, the decoy and each prior score on the object question",
@@ -260,6 +275,12 @@ def write(out: Path, n: int, seed: int) -> None:
             "",
         ]
         parts += [*reference_rows(tables), ""]
+        parts += [
+            "### The same maps on the decoy question",
+            "",
+            *reference_rows(tables, "spurious"),
+            "",
+        ]
         parts += ["### The degradation levels", "", *iou_rows(tables), ""]
         print(f"{dataset}: {len(passed)} of {len(verdicts)} pairs pass", flush=True)
     head = INTRO.format(n=n, seed=seed, quantus=quantus_line)
