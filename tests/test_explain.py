@@ -155,3 +155,77 @@ def test_minmax_normalises_signed_maps_and_masks_follow_the_map():
     assert torch.equal(mask_like(mask, torch.zeros(1, 4, 4)), mask)  # same size: unchanged
     with pytest.raises(ValueError, match="norm"):
         CamSpec(norm="l2")
+
+
+def test_input_gradient_matches_captum_saliency_of_the_log_probability():
+    """captum's `Saliency` (abs=True) of log_softmax(net(x)) summed over channels is the
+    input-gradient map of Ross et al. 2017."""
+    from hitlbench.core.explain import input_gradient
+
+    captum_attr = pytest.importorskip("captum.attr")
+    torch.manual_seed(0)
+    net = SmallCNNNet(3, (12, 12), 5, 4, 8).eval()  # three channels: the sum over them counts
+    x = torch.randn(4, 3, 12, 12)
+    target = torch.tensor([0, 2, 4, 1])
+    maps = input_gradient(net, x, target)
+    ref = captum_attr.Saliency(lambda inp: torch.log_softmax(net(inp), dim=1)).attribute(
+        x.clone().requires_grad_(), target=target, abs=True
+    )
+    assert maps.shape == (4, 12, 12) and maps.dtype == torch.float32 and (maps >= 0).all()
+    assert ref.abs().max() > 0
+    assert torch.allclose(maps, ref.sum(dim=1), atol=1e-6 * ref.abs().max().item(), rtol=1e-5)
+    # target None: the predicted class; frozen weights and no_grad change nothing
+    predicted = net(x).argmax(dim=1)
+    assert torch.allclose(input_gradient(net, x, None), input_gradient(net, x, predicted))
+    for p in net.parameters():
+        p.requires_grad_(False)
+    with torch.no_grad():
+        assert torch.allclose(input_gradient(net, x, target), maps)
+    assert all(p.grad is None for p in net.parameters())
+    with pytest.raises(ValueError, match="one target per image"):
+        input_gradient(net, x, torch.tensor([0, 1]))
+
+
+def test_input_gradient_by_hand():
+    # log softmax of logits (w·x, 0): d/dx of class 0 is (1 - p0)·w, of class 1 is -p0·w
+    w = torch.tensor([[[[1.0, -2.0]], [[0.5, 0.0]]]])  # [1, 2, 1, 2]
+
+    class Linear(torch.nn.Module):
+        def forward(self, x):
+            y = (w * x).sum((1, 2, 3))
+            return torch.stack([y, torch.zeros_like(y)], dim=1)
+
+    from hitlbench.core.explain import input_gradient
+
+    x = torch.tensor([[[[1.0, 1.0]], [[2.0, 0.0]]]])  # y = 1 - 2 + 1 = 0: p0 = 0.5
+    got = input_gradient(Linear(), x, torch.tensor([0]))
+    assert torch.allclose(got, 0.5 * w.abs().sum(dim=1))
+
+
+def test_saliency_picks_the_map_its_spec_names(net_and_batch):
+    from hitlbench.core.explain import CamSpec, input_gradient, map_layers, saliency
+
+    net, x, target = net_and_batch
+    default = saliency(net, x, target, CamSpec(), cam_layer=LAYER)
+    assert torch.equal(default, gradcam(net, LAYER, x, target))
+    first = saliency(net, x, target, CamSpec(layer="features.act1"), cam_layer=LAYER)
+    assert torch.equal(first, gradcam(net, "features.act1", x, target))
+    assert not torch.allclose(first, default)
+    grads = saliency(net, x, target, CamSpec(method="input_gradient"), cam_layer=LAYER)
+    assert torch.equal(grads, input_gradient(net, x, target))
+    layers = map_layers(net, x[:1])
+    assert layers[:3] == ["features.conv1", "features.act1", "features.pool1"]
+    assert LAYER in layers and not any(name.startswith("head") for name in layers)
+    assert all(len(m._forward_hooks) == 0 for m in net.modules())
+
+
+def test_cam_spec_refuses_what_its_method_cannot_take():
+    from hitlbench.core.explain import CamSpec
+
+    with pytest.raises(ValueError, match="method must be one of gradcam, input_gradient"):
+        CamSpec(method="lime")
+    for bad in ({"layer": "features.act1"}, {"relu": False}, {"weights": "guided"}):
+        with pytest.raises(ValueError, match="Grad-CAM's"):
+            CamSpec(method="input_gradient", **bad)
+    with pytest.raises(ValueError, match="layer"):
+        CamSpec(layer="")

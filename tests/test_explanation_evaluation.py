@@ -1,6 +1,7 @@
 """Explanation metrics with their thresholds, the evaluation Grad-CAM, reference maps and their
 leaderboard rows, the Keras-style CNN, and the split that never touches the official test set."""
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -10,10 +11,11 @@ from test_leaderboard import board, make_record, table
 
 from hitlbench.classifiers.keras_cnn import KerasCNN, feature_size
 from hitlbench.classifiers.reference_map import ReferenceMap
+from hitlbench.core.explain import CamSpec
 from hitlbench.core.metrics import explanation_metrics
 from hitlbench.data.splits import make_split
 from hitlbench.harness.runner import execute
-from hitlbench.harness.spec import apply_override, resolve_spec, run_id
+from hitlbench.harness.spec import apply_override, identity, resolve_spec, run_id
 from hitlbench.harness.suites import parse_suite
 from hitlbench.testing import tiny_data, tiny_labeled
 from hitlbench.types import HitlbenchError
@@ -120,20 +122,98 @@ def test_reference_rows_show_explanation_metrics_only():
     assert " — " not in rows["whole-image map"]["final_metrics.dice_object"]  # compared with none
 
 
+OLD_CAM = {"relu": True, "weights": "gradcam", "norm": "max"}  # before method and layer
+
+
 def test_evaluation_cam_is_a_checked_setting_that_keeps_old_run_ids():
     base = resolve_spec({"device": "cpu"})
-    assert base["evaluation_cam"] == {"relu": True, "weights": "gradcam", "norm": "max"}
+    assert base["evaluation_cam"] == {**OLD_CAM, "method": "gradcam", "layer": None}
     legacy = {k: v for k, v in base.items() if k != "evaluation_cam"}
     assert run_id(base) == run_id(legacy)  # records from before the setting keep their ids
+    assert run_id(base) == run_id({**base, "evaluation_cam": OLD_CAM})  # and from before method
     raw = {"device": "cpu"}
     apply_override(raw, "evaluation_cam.relu", False)
     apply_override(raw, "evaluation_cam.norm", "minmax")
     signed = resolve_spec(raw)
-    assert signed["evaluation_cam"] == {"relu": False, "weights": "gradcam", "norm": "minmax"}
+    assert signed["evaluation_cam"] == {
+        "relu": False, "weights": "gradcam", "norm": "minmax", "method": "gradcam", "layer": None
+    }  # fmt: skip
     assert run_id(signed) != run_id(base)
+    # a setting other than the default hashes as it did before method and layer existed
+    assert identity(signed)["evaluation_cam"] == {
+        "relu": False,
+        "weights": "gradcam",
+        "norm": "minmax",
+    }
+    assert run_id(signed) == run_id(
+        {**signed, "evaluation_cam": {**OLD_CAM, "relu": False, "norm": "minmax"}}
+    )
     for bad in ({"norm": "sum"}, {"weights": "smooth"}, {"relu": "yes"}, {"colour": 1}):
         with pytest.raises(HitlbenchError, match="evaluation_cam"):
             resolve_spec({"device": "cpu", "evaluation_cam": bad})
+
+
+RECORDS = Path(__file__).resolve().parent.parent / "leaderboards" / "records"
+
+
+def test_a_published_xil_record_keeps_its_run_id():
+    """05d3414b1a68dc43: keras_cnn with rrr_gradcam on decoy_fmnist, recorded before
+    evaluation_cam had a method or a layer; its spec resolves to the same id today, with its
+    evaluation_cam as recorded or left out."""
+    record = json.loads((RECORDS / "xil_decoy_fmnist" / "05d3414b1a68dc43.json").read_text())
+    assert record["run_id"] == "05d3414b1a68dc43"
+    assert record["spec"]["evaluation_cam"] == OLD_CAM
+    spec = resolve_spec(record["spec"])
+    assert spec["evaluation_cam"] == {**OLD_CAM, "method": "gradcam", "layer": None}
+    assert run_id(spec) == "05d3414b1a68dc43"
+    unset = {k: v for k, v in record["spec"].items() if k != "evaluation_cam"}
+    assert run_id(resolve_spec(unset)) == "05d3414b1a68dc43"
+    for path in sorted((RECORDS / "xil_decoy_fmnist").glob("*.json")):  # and the whole suite
+        other = json.loads(path.read_text())
+        assert run_id(resolve_spec(other["spec"])) == other["run_id"], path.name
+
+
+def test_evaluation_cam_names_a_method_and_a_layer():
+    keras = {"device": "cpu", "classifier": "keras_cnn"}
+    grads = resolve_spec({**keras, "evaluation_cam": {"method": "input_gradient"}})
+    assert grads["evaluation_cam"]["method"] == "input_gradient"
+    first = resolve_spec({**keras, "evaluation_cam": {"layer": "features.act1"}})
+    assert first["evaluation_cam"]["layer"] == "features.act1"
+    base = resolve_spec(keras)
+    assert len({run_id(base), run_id(grads), run_id(first)}) == 3
+    own = resolve_spec({**keras, "evaluation_cam": {"layer": KerasCNN.cam_layer}})
+    assert own["evaluation_cam"]["layer"] is None and run_id(own) == run_id(base)  # same map
+    with pytest.raises(
+        HitlbenchError, match="'lime' is unknown; use one of: gradcam, input_gradient"
+    ):
+        resolve_spec({**keras, "evaluation_cam": {"method": "lime"}})
+    with pytest.raises(HitlbenchError, match="evaluation_cam.layer must be null"):
+        resolve_spec({**keras, "evaluation_cam": {"layer": 3}})
+    with pytest.raises(
+        HitlbenchError, match="evaluation_cam: layer, relu and weights are Grad-CAM's"
+    ):
+        resolve_spec({**keras, "evaluation_cam": {"method": "input_gradient", "relu": False}})
+
+
+def test_keras_cnn_explains_with_the_evaluation_map_and_refuses_a_layer_it_lacks():
+    data = tiny_data(n=8, size=20)
+    clf = KerasCNN()
+    clf.bind(data.task(), device="cpu", seed=0)
+    images = data.images.astype(np.float32) / 255.0
+    default = clf.explain(images)
+    assert np.array_equal(clf.explain(images, cam=CamSpec(layer=KerasCNN.cam_layer)), default)
+    first = clf.explain(images, cam=CamSpec(layer="features.act1"))
+    grads = clf.explain(images, cam=CamSpec(method="input_gradient"))
+    for maps in (default, first, grads):
+        assert maps.shape == (8, 20, 20) and maps.dtype == np.float32
+    assert not np.allclose(first, default) and (grads >= 0).all() and grads.max() > 0
+    clf.check_cam(CamSpec(layer="features.act2"))  # it has this one
+    clf.check_cam(CamSpec(method="input_gradient"))
+    with pytest.raises(HitlbenchError) as caught:
+        clf.check_cam(CamSpec(layer="features.act9"))
+    message = str(caught.value)
+    assert "evaluation_cam.layer 'features.act9'" in message and "'keras_cnn'" in message
+    assert "features.act1" in message and "features.conv2" in message and "head" not in message
 
 
 def test_the_training_split_never_touches_the_official_test_images():
@@ -180,3 +260,10 @@ def test_a_reference_map_run_records_its_explanation_metrics(tmp_path):
     final = record["rounds"][-1]["metrics"]
     assert final["dice_object"] == pytest.approx(1.0) and final["dice_spurious"] == 0.0
     assert final["dice_object_true"] == pytest.approx(1.0) and final["accuracy"] == 0.0
+
+
+def test_a_run_with_a_layer_its_classifier_lacks_stops_before_training(digits_spec, tmp_path):
+    spec = digits_spec(evaluation_cam={"layer": "features.act7"})
+    with pytest.raises(HitlbenchError, match="evaluation_cam.layer 'features.act7'.*small_cnn"):
+        execute(spec, out=tmp_path)
+    assert not list(tmp_path.rglob("*.json"))

@@ -80,11 +80,16 @@ class Classifier(Component, ABC):
         masks: Mapping[str, np.ndarray] | None = None,
     ) -> np.ndarray | None:
         """Saliency maps float32 [N, H, W] of `images` (float32 [N, C, H, W] in [0, 1]), not
-        normalised, or None without a `cam_layer`: Grad-CAM (`explain.gradcam`, with `cam`'s
-        `relu` and `weights`; default `CamSpec()`) of the class `target` (int64 [N]), or of the
-        predicted class when `target` is None. `masks` (the true masks by name, bool [N, H, W])
-        are read only by a reference explainer that draws a fixed map (`reference_map`)."""
+        normalised, or None without a `cam_layer`: the map `cam` names (`explain.saliency`;
+        default `CamSpec()`, Grad-CAM at `cam_layer`) of the class `target` (int64 [N]), or of
+        the predicted class when `target` is None. `masks` (the true masks by name, bool
+        [N, H, W]) are read only by a reference explainer that draws a fixed map
+        (`reference_map`)."""
         return None
+
+    def check_cam(self, cam: CamSpec) -> None:  # noqa: B027 - optional hook
+        """Refuse (`HitlbenchError`, naming the valid choices) a map `explain` cannot draw, such
+        as a Grad-CAM layer the network lacks; called once after `bind`, before training."""
 
 
 def answered_argmax(proba: np.ndarray) -> np.ndarray:

@@ -11,9 +11,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..core.explain import CamSpec, gradcam, gradcam_with_logits
+from ..core.explain import CamSpec, gradcam_with_logits, map_layers, saliency
 from ..core.torch_rng import seeded
-from ..types import DivergedError, FitReport, TaskInfo
+from ..types import DivergedError, FitReport, HitlbenchError, TaskInfo
 from .base import Classifier
 
 PREDICT_BATCH = 512
@@ -204,9 +204,22 @@ class TorchImageClassifier(Classifier):
         for start in range(0, len(images), PREDICT_BATCH):
             xb = self.preprocess(self._tensor(images[start : start + PREDICT_BATCH]))
             part = None if target is None else target[start : start + PREDICT_BATCH]
-            maps = gradcam(self.net, self.cam_layer, xb, part, relu=cam.relu, weights=cam.weights)
-            out.append(maps.detach().cpu().numpy())
+            maps = saliency(self.net, xb, part, cam, cam_layer=self.cam_layer)
+            out.append(maps.cpu().numpy())
         return np.concatenate(out) if out else np.zeros((0, *images.shape[2:]), np.float32)
+
+    def check_cam(self, cam):
+        if self.cam_layer is None or cam.method != "gradcam" or cam.layer is None:
+            return
+        probe = self.preprocess(torch.zeros((1, *self.task.input_shape), device=self.device))
+        self.net.eval()
+        layers = map_layers(self.net, probe)
+        if cam.layer not in layers:
+            raise HitlbenchError(
+                f"evaluation_cam.layer {cam.layer!r}: classifier {self.registered_name!r} has no "
+                f"such layer with an [N,K,h,w] output; use null (its own {self.cam_layer!r}) or "
+                f"one of: {', '.join(layers)}"
+            )
 
     def predict_proba(self, images, *, items):
         self.net.eval()

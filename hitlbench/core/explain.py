@@ -1,6 +1,9 @@
-"""Grad-CAM, the one home of saliency maps for feedback losses and metrics (DESIGN §1).
+"""Grad-CAM and input gradients, the one home of saliency maps for feedback losses and metrics
+(DESIGN §1).
 
-Grad-CAM is Selvaraju et al. 2017, "Grad-CAM: Visual Explanations from Deep Networks via
+The input-gradient map is Ross et al. 2017, "Right for the Right Reasons: Training
+Differentiable Models by Constraining their Explanations" (RRR): the gradient of the log
+probability with respect to the input, the map RRR's penalty is built on. Grad-CAM is Selvaraju et al. 2017, "Grad-CAM: Visual Explanations from Deep Networks via
 Gradient-based Localization"; the feedback loss built on it is RRR-GC (Hagos et al. 2024,
 Eq. 2-3: sum_n (M_n * norm(GradCAM_theta(X_n)))^2 added to the classification loss). The
 variants here are those of the reference code of the XIL typology (Friedrich et al. 2023, RRR-G:
@@ -17,25 +20,44 @@ import torch.nn.functional as F
 
 NORMALIZATIONS = ("max", "sum", "softmax", "minmax")
 WEIGHTS = ("gradcam", "guided")
+METHODS = ("gradcam", "input_gradient")
 EPS = 1e-8
 
 
 @dataclass(frozen=True)
 class CamSpec:
-    """Which Grad-CAM map: `relu` (clip negative evidence, Selvaraju et al.'s map) or the signed
-    map; channel `weights` "gradcam" (spatial mean of dY/dA) or "guided" (the mean of the
-    positive gradients at positive activations); `norm`, the per-image normalisation
-    (`normalize`). Raises `ValueError` for an unknown weight or normalisation."""
+    """Which saliency map: `method` "gradcam" (Selvaraju et al. 2017) at `layer` (a dotted
+    submodule path; None: the classifier's own `cam_layer`), or "input_gradient" (Ross et al.
+    2017, `input_gradient`; no layer). For Grad-CAM, `relu` (clip negative evidence, Selvaraju
+    et al.'s map) or the signed map, and channel `weights` "gradcam" (spatial mean of dY/dA) or
+    "guided" (the mean of the positive gradients at positive activations); `norm`, the
+    per-image normalisation (`normalize`). Raises `ValueError` for an unknown method, weight or
+    normalisation, and for an input-gradient map given a layer, `relu=False` or other weights
+    (they are Grad-CAM's; the input-gradient map is non-negative already)."""
 
     relu: bool = True
     weights: str = "gradcam"
     norm: str = "max"
+    method: str = "gradcam"
+    layer: str | None = None
 
     def __post_init__(self):
+        if self.method not in METHODS:
+            raise ValueError(f"method must be one of {', '.join(METHODS)}, got {self.method!r}")
         if self.weights not in WEIGHTS:
             raise ValueError(f"weights must be one of {', '.join(WEIGHTS)}, got {self.weights!r}")
         if self.norm not in NORMALIZATIONS:
             raise ValueError(f"norm must be one of {', '.join(NORMALIZATIONS)}, got {self.norm!r}")
+        if self.layer is not None and (not isinstance(self.layer, str) or not self.layer):
+            raise ValueError(f"layer must be a dotted module path or None, got {self.layer!r}")
+        if self.method == "input_gradient" and (
+            self.layer is not None or not self.relu or self.weights != "gradcam"
+        ):
+            raise ValueError(
+                "layer, relu and weights are Grad-CAM's: input_gradient takes layer None, "
+                f"relu true and weights gradcam, got layer {self.layer!r}, relu {self.relu!r}, "
+                f"weights {self.weights!r}"
+            )
 
 
 def gradcam_with_logits(
@@ -140,6 +162,75 @@ def gradcam(
         upsample=upsample,
     )
     return maps
+
+
+def input_gradient(
+    model: torch.nn.Module, x: torch.Tensor, target: torch.Tensor | None
+) -> torch.Tensor:
+    """Input-gradient maps, float32 [N,H,W] >= 0, of `model` for classes `target` (Ross et al.
+    2017, RRR: the gradient of the log probability, the map their penalty constrains).
+
+    map = sum over channels of |d log softmax(model(x))_target / dx|, in log-probability per
+    unit of `x` (the network's input, as the model sees it), at x's own H x W. `target` (int
+    [N]) names each image's class; None takes the predicted one (the argmax of the logits). The
+    gradient comes from `torch.autograd.grad` of the sum of the images' log probabilities, so
+    no parameter's `.grad` is touched and samples must be independent in the forward pass (eval
+    mode for batch norm); it works under `torch.no_grad` and with frozen weights. Raises
+    `ValueError` for a target of the wrong length or an x that is not [N,C,H,W].
+    """
+    if x.dim() != 4:
+        raise ValueError(f"x must be [N,C,H,W], got {tuple(x.shape)}")
+    with torch.enable_grad():
+        x = x.detach().requires_grad_(True)
+        log_proba = torch.log_softmax(model(x), dim=1)
+        if target is None:
+            target = log_proba.detach().argmax(dim=1)
+        target = torch.as_tensor(target, device=x.device).long().reshape(-1)
+        if target.shape[0] != log_proba.shape[0]:
+            raise ValueError(f"need one target per image, got {target.shape[0]}")
+        (grads,) = torch.autograd.grad(log_proba.gather(1, target[:, None]).sum(), x)
+    return grads.abs().sum(dim=1).float()
+
+
+def saliency(
+    model: torch.nn.Module,
+    x: torch.Tensor,
+    target: torch.Tensor | None,
+    cam: CamSpec,
+    *,
+    cam_layer: str,
+) -> torch.Tensor:
+    """The map `cam` names, [N,H,W] at x's resolution, detached from the graph: Grad-CAM
+    (`gradcam`, Selvaraju et al. 2017) at `cam.layer`, or at `cam_layer` (the classifier's
+    own) when that is None, with `cam`'s `relu` and `weights`; or the input gradient
+    (`input_gradient`, Ross et al. 2017). Not normalised (`cam.norm` is the scorer's). Raises
+    what `gradcam` and `input_gradient` raise (a layer `model` lacks: `AttributeError`)."""
+    if cam.method == "input_gradient":
+        return input_gradient(model, x, target).detach()
+    layer = cam.layer or cam_layer
+    return gradcam(model, layer, x, target, relu=cam.relu, weights=cam.weights).detach()
+
+
+def map_layers(model: torch.nn.Module, x: torch.Tensor) -> list[str]:
+    """The dotted paths of `model`'s submodules whose output is one [N,K,h,w] tensor on input
+    `x` (one image is enough), in the order they run: the layers Grad-CAM can explain."""
+    found: list[str] = []
+    hooks = [
+        module.register_forward_hook(
+            lambda _m, _i, out, name=name: (
+                found.append(name) if isinstance(out, torch.Tensor) and out.dim() == 4 else None
+            )
+        )
+        for name, module in model.named_modules()
+        if name
+    ]
+    try:
+        with torch.no_grad():
+            model(x)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return list(dict.fromkeys(found))
 
 
 def normalize(maps: torch.Tensor, how: str) -> torch.Tensor:

@@ -166,6 +166,8 @@ def execute(
     parts.classifier.bind(
         task, device=spec["device"], seed=int(seeds["classifier_init"].generate_state(1)[0])
     )
+    cam = CamSpec(**spec["evaluation_cam"])
+    parts.classifier.check_cam(cam)  # a layer the network lacks, before any training
     parts.classifier.reveal(split.data.labels)  # read by simulated labelers only
     prepared = [  # classifier first: an embedding pass both need runs on the run's device
         part.prepare(split.data, progress=on_start is not None)
@@ -192,7 +194,7 @@ def execute(
             batch_size=batch,
             rounds=rounds,
             effort_seconds=spec["effort"],
-            cam=CamSpec(**spec["evaluation_cam"]),
+            cam=cam,
         ),
         LoopRngs(
             sampler=np.random.default_rng(seeds["sampler"]),

@@ -14,7 +14,7 @@ from pydantic import Field
 
 from ..classifiers.base import Classifier
 from ..core.effort import ADDED_ACTIONS, seconds_table
-from ..core.explain import CamSpec
+from ..core.explain import METHODS, CamSpec
 from ..core.params import check_value
 from ..core.registry import parameters_of
 from ..core.storage import canonical_json, spec_hash
@@ -38,7 +38,13 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "effort": {},
     "effort_budget_s": None,
     "targets": [0.7, 0.8, 0.9],
-    "evaluation_cam": {"relu": True, "weights": "gradcam", "norm": "max"},
+    "evaluation_cam": {
+        "relu": True,
+        "weights": "gradcam",
+        "norm": "max",
+        "method": "gradcam",
+        "layer": None,
+    },
 }
 SPEC_KEYS = (*SPEC_KINDS, *DEFAULT_SETTINGS)
 _Count = Annotated[int, Field(ge=1)]
@@ -57,12 +63,19 @@ SETTING_TYPES: dict[str, tuple[Any, str]] = {
     "targets": (list[Annotated[float, Field(gt=0, le=1)]], "a list of accuracies in (0, 1]"),
     "evaluation_cam": (
         dict[str, Any],
-        "a mapping of relu (true/false), weights (gradcam/guided) and norm (max/minmax)",
+        "a mapping of method (gradcam/input_gradient), layer (null or a module path), relu "
+        "(true/false), weights (gradcam/guided) and norm (max/minmax)",
     ),
 }
 # Run settings added after records were published, with the value that reproduces the behaviour
 # from before: left out of a run's identity while they hold it (docs/concepts.md, "Run identity").
-ADDED_SETTINGS: dict[str, Any] = {"evaluation_cam": DEFAULT_SETTINGS["evaluation_cam"]}
+# Keys added to `evaluation_cam` later are left out of it the same way first.
+ADDED_CAM_KEYS: dict[str, Any] = {"method": "gradcam", "layer": None}
+ADDED_SETTINGS: dict[str, Any] = {
+    "evaluation_cam": {
+        k: v for k, v in DEFAULT_SETTINGS["evaluation_cam"].items() if k not in ADDED_CAM_KEYS
+    }
+}
 ANNOTATION_TEXT = {
     Want.BOX: "true boxes",
     Want.MASK_SPURIOUS: "spurious-region masks",
@@ -210,24 +223,40 @@ def resolve_spec(raw: Mapping[str, Any]) -> dict[str, Any]:
     spec["effort"] = seconds_table(settings["effort"] or {})
     spec["effort_budget_s"] = settings["effort_budget_s"]
     spec["targets"] = sorted(float(t) for t in settings["targets"])
-    spec["evaluation_cam"] = _evaluation_cam(settings["evaluation_cam"])
+    cam_layer = REGISTRIES["classifier"].get(spec["classifier"]["name"]).cam_layer
+    spec["evaluation_cam"] = _evaluation_cam(settings["evaluation_cam"], cam_layer)
     check_compatible(spec)
     return spec
 
 
-def _evaluation_cam(given: Mapping[str, Any]) -> dict[str, Any]:
-    """The Grad-CAM that explanation metrics score, checked: {relu, weights, norm}, with
-    `norm` max or minmax (dice thresholds a map in [0, 1])."""
+def _evaluation_cam(given: Mapping[str, Any], cam_layer: str | None = None) -> dict[str, Any]:
+    """The map that explanation metrics score, checked: {relu, weights, norm, method, layer},
+    with `norm` max or minmax (dice thresholds a map in [0, 1]), `method` gradcam or
+    input_gradient (`explain.METHODS`), and `layer` null or a dotted module path; a layer equal
+    to the classifier's own `cam_layer` resolves to null (the same map, the same run id).
+    Whether the network has the layer is checked once it is built (`Classifier.check_cam`)."""
     cam = {**DEFAULT_SETTINGS["evaluation_cam"], **given}
     unknown = set(cam) - set(DEFAULT_SETTINGS["evaluation_cam"])
     if unknown:
         raise HitlbenchError(
-            f"evaluation_cam: unknown keys {sorted(unknown)}; known: relu, weights, norm"
+            f"evaluation_cam: unknown keys {sorted(unknown)}; known: "
+            f"{', '.join(DEFAULT_SETTINGS['evaluation_cam'])}"
+        )
+    if cam["method"] not in METHODS:
+        raise HitlbenchError(
+            f"evaluation_cam.method {cam['method']!r} is unknown; use one of: {', '.join(METHODS)}"
+        )
+    if cam["layer"] is not None and (not isinstance(cam["layer"], str) or not cam["layer"]):
+        raise HitlbenchError(
+            f"evaluation_cam.layer must be null (the classifier's own cam_layer) or a dotted "
+            f"module path such as 'features.act1', got {cam['layer']!r}"
         )
     if not isinstance(cam["relu"], bool) or cam["norm"] not in ("max", "minmax"):
         raise HitlbenchError(
             f"evaluation_cam: relu must be true or false and norm max or minmax, got {given!r}"
         )
+    if cam["layer"] is not None and cam["layer"] == cam_layer:
+        cam["layer"] = None
     try:
         CamSpec(**cam)
     except ValueError as exc:
@@ -333,13 +362,18 @@ def identity(spec: Mapping[str, Any]) -> dict[str, Any]:
     """The part of a resolved spec that a run's id hashes: the spec without the parameters,
     effort actions and run settings added after records were published while they hold the value
     that reproduces the old behaviour (`Component.added_params`, `effort.ADDED_ACTIONS`,
-    `ADDED_SETTINGS`)."""
+    `ADDED_SETTINGS`, and within `evaluation_cam`, `ADDED_CAM_KEYS`)."""
     out = copy.deepcopy(dict(spec))
     for kind in SPEC_KINDS:
         _drop_added(kind, out[kind])
     for action, old in ADDED_ACTIONS.items():
         if action in out["effort"] and _same(out["effort"][action], old):
             del out["effort"][action]
+    cam = out.get("evaluation_cam")
+    if isinstance(cam, dict):
+        for key, old in ADDED_CAM_KEYS.items():
+            if key in cam and _same(cam[key], old):
+                del cam[key]
     for key, old in ADDED_SETTINGS.items():
         if key in out and _same(out[key], old):
             del out[key]
