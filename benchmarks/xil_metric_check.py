@@ -5,7 +5,9 @@ and write docs/explanation-metrics.md.
 
 No model is trained: the maps are the holdout's own object masks degraded by known amounts, the
 decoy mask, and input-independent priors (`hitlbench.explanations`), each seen through the grid
-of every convolution of keras_cnn and at full resolution. About half a minute on one core.
+of every convolution of keras_cnn and at full resolution. The page names the evaluation map the
+choice rule selects (`metric_check.choose_map`) and the `evaluation_cam` block that draws it.
+About half a minute on one core.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import yaml
 
-from hitlbench.classifiers.keras_cnn import KerasCNNNet
+from hitlbench.classifiers.keras_cnn import KerasCNN, KerasCNNNet
 from hitlbench.data.decoy_fmnist import ClasswiseDecoyFashionMNIST, DecoyFashionMNIST
 from hitlbench.explanations.known_maps import (
     FAMILIES,
@@ -31,7 +34,15 @@ from hitlbench.explanations.known_maps import (
     noise_prior,
     true_iou,
 )
-from hitlbench.explanations.metric_check import METRICS, MapScores, Verdict, check
+from hitlbench.explanations.metric_check import (
+    METRICS,
+    MapChoice,
+    MapScores,
+    Verdict,
+    check,
+    choose_map,
+)
+from hitlbench.harness.spec import resolve_evaluation_cam
 
 ROOT = Path(__file__).resolve().parent.parent
 DATASETS = {"decoy_fmnist": DecoyFashionMNIST, "decoy_fmnist_classwise": ClasswiseDecoyFashionMNIST}
@@ -41,28 +52,54 @@ SIZE = (28, 28)
 def conv_grids(size: tuple[int, int] = SIZE) -> dict[str, tuple[int, int]]:
     """The h x w of each convolution's output in keras_cnn for one input of `size`, read by
     running the net once on zeros."""
+    return {name: grid for name, (grid, _) in conv_layers(size).items()}
+
+
+def conv_layers(size: tuple[int, int] = SIZE) -> dict[str, tuple[tuple[int, int], str]]:
+    """Each convolution of keras_cnn -> (its output's h x w, the layer Grad-CAM explains at that
+    grid: the activation that runs next, as `features.act3` follows the last convolution), read
+    by running the net once on zeros."""
     net = KerasCNNNet(1, size, 10).eval()
-    grids: dict[str, tuple[int, int]] = {}
+    ran: list[tuple[str, torch.nn.Module, tuple[int, int]]] = []
     hooks = [
         module.register_forward_hook(
-            lambda _m, _i, out, name=name: grids.__setitem__(name, tuple(out.shape[-2:]))
+            lambda m, _i, out, name=name: ran.append((name, m, tuple(out.shape[-2:])))
         )
         for name, module in net.named_modules()
-        if isinstance(module, torch.nn.Conv2d)
+        if isinstance(module, torch.nn.Conv2d | torch.nn.ReLU)
     ]
     with torch.no_grad():
         net(torch.zeros(1, 1, *size))
     for hook in hooks:
         hook.remove()
-    return grids
+    out = {}
+    for i, (name, module, grid) in enumerate(ran):
+        if isinstance(module, torch.nn.Conv2d):
+            act = next(n for n, m, g in ran[i + 1 :] if isinstance(m, torch.nn.ReLU) and g == grid)
+            out[name] = (grid, act)
+    return out
+
+
+FULL = "28x28 (full)"
 
 
 def resolutions() -> dict[str, tuple[int, int] | None]:
     """Label -> grid: full resolution first, then keras_cnn's convolutions, finest first."""
-    out: dict[str, tuple[int, int] | None] = {"28x28 (full)": None}
+    out: dict[str, tuple[int, int] | None] = {FULL: None}
     for name, (h, w) in conv_grids().items():
         out[f"{h}x{w} ({name.split('.')[-1]})"] = (h, w)
     return out
+
+
+def evaluation_cams() -> dict[str, dict]:
+    """Label -> the `evaluation_cam` that draws a map of that resolution, resolved by the spec
+    code for keras_cnn: the input gradient (Ross et al. 2017) at full resolution, Grad-CAM
+    (Selvaraju et al. 2017) at the activation after each convolution (null at the last: the
+    classifier's own `cam_layer`)."""
+    blocks = {FULL: {"method": "input_gradient"}}
+    for name, ((h, w), act) in conv_layers().items():
+        blocks[f"{h}x{w} ({name.split('.')[-1]})"] = {"method": "gradcam", "layer": act}
+    return {label: resolve_evaluation_cam(b, KerasCNN.cam_layer) for label, b in blocks.items()}
 
 
 def holdout_and_pool(dataset: str, n: int, seed: int) -> tuple[dict, np.ndarray]:
@@ -219,10 +256,11 @@ map from a bad one, using only maps whose quality is known (no trained model):
 
 Every map is first passed through a Grad-CAM layer's resolution: average-pooled to the grid of
 one of keras_cnn's convolutions (26x26, 11x11, 3x3 for a 28x28 input, read by running the net
-on zeros; `features.act3`, 3x3, is the layer the XIL suites explain) and upsampled back
-bilinearly with `align_corners=False`, as `core.explain` upsamples Grad-CAM; or kept at 28x28,
-the resolution of input-gradient maps (Ross et al.'s RRR). Average pooling stands for the
-coarseness of the grid only, not for a layer's receptive field.
+on zeros; `features.act3`, 3x3, is keras_cnn's own `cam_layer`, the layer the XIL suites
+explain by default) and upsampled back bilinearly with `align_corners=False`, as `core.explain`
+upsamples Grad-CAM; or kept at 28x28, the resolution of input-gradient maps (Ross et al.'s
+RRR). Average pooling stands for the coarseness of the grid only, not for a layer's receptive
+field.
 
 Libraries: scipy.ndimage makes the degradations (shift, binary dilation and erosion, Gaussian
 filter) and scipy.stats gives Spearman's rho; torch pools and upsamples. Quantus (Hedström et
@@ -247,7 +285,62 @@ highest mean IoU of a degraded map that scores no more than the best prior (maps
 IoU are worth no more, by that metric, than one that ignores the input; – when every degraded
 level beats the best prior). Note that the priors' own IoU is far from 0: Fashion-MNIST items
 are large and centred, so the mean object mask has an IoU near 0.58 with the object.
+
+**Choice rule.** The map a suite scores (its `evaluation_cam`) is chosen here, on maps of known
+quality, before any model is scored (`metric_check.choose_map`): among the resolutions where
+`dice` passes on both datasets, the one whose map gap (the object mask's `dice` minus the best
+prior's, on the object question; the smaller of the two datasets') is largest at the three
+decimals reported; ties go to the finer map. A resolution is then a concrete map of keras_cnn:
+full resolution is the input gradient (`method: input_gradient`, Ross et al. 2017), a
+convolution's grid is Grad-CAM (Selvaraju et al. 2017) at the activation that follows it
+(`method: gradcam`, `layer: features.actK`; `null` for the last, keras_cnn's own `cam_layer`).
 """
+
+
+def choice_lines(choice: MapChoice, cams: dict[str, dict]) -> list[str]:
+    """The chosen evaluation map in words, the gap of every resolution where the metric passes,
+    and the `evaluation_cam` block (YAML under a suite's `settings`) that draws it."""
+    datasets = list(next(iter(choice.gaps.values())))
+    head = ["resolution", "map (`evaluation_cam`)", *(f"gap, `{d}`" for d in datasets), "gap"]
+    rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for label, per in choice.gaps.items():
+        cam = cams[label]
+        drawn = "input gradient" if cam["method"] == "input_gradient" else "Grad-CAM"
+        where = f" at `{cam['layer'] or KerasCNN.cam_layer}`" if cam["method"] == "gradcam" else ""
+        mark = " **chosen**" if label == choice.resolution else ""
+        cells = [label + mark, drawn + where, *(fmt(per[d]) for d in datasets)]
+        rows.append("| " + " | ".join([*cells, fmt(min(per.values()))]) + " |")
+    failed = (
+        f" (not at {', '.join(choice.failed)}: it fails on a dataset there)"
+        if choice.failed
+        else ""
+    )
+    ordered = {
+        k: cams[choice.resolution][k] for k in ("method", "layer", "relu", "weights", "norm")
+    }
+    block = yaml.safe_dump({"settings": {"evaluation_cam": ordered}}, sort_keys=False)
+    chosen = cams[choice.resolution]
+    what = (
+        "the input gradient (Ross et al. 2017)"
+        if chosen["method"] == "input_gradient"
+        else f"Grad-CAM at `{chosen['layer'] or KerasCNN.cam_layer}`"
+    )
+    return [
+        f"`{choice.metric}` passes on both datasets at {len(choice.gaps)} of "
+        f"{len(choice.gaps) + len(choice.failed)} resolutions{failed}. Its map gap at each, the "
+        "object mask's score minus the best prior's on the object question:",
+        "",
+        *rows,
+        "",
+        f"The largest gap, {fmt(choice.gap)}, is at {choice.resolution}, so the evaluation map is "
+        f"{what}, scored by `{choice.metric}`. The rule compares resolutions only: how a trained "
+        "network's maps look at each is not checked here. A suite copies this block, the form "
+        "`spec.resolve_evaluation_cam` gives it for keras_cnn:",
+        "",
+        "```yaml",
+        *block.rstrip("\n").splitlines(),
+        "```",
+    ]
 
 
 def write(out: Path, n: int, seed: int) -> None:
@@ -255,12 +348,14 @@ def write(out: Path, n: int, seed: int) -> None:
     parts = []
     quantus_line = None
     findings = []
+    all_verdicts: dict[str, list[Verdict]] = {}
     for dataset in DATASETS:
         masks, pool_object = holdout_and_pool(dataset, n, seed)
         known, side = known_maps(masks, pool_object, seed)
         if quantus_line is None:
             quantus_line = quantus_agreement(known, masks)
         verdicts, tables = check(known, masks, resolutions())
+        all_verdicts[dataset] = verdicts
         passed = [f"`{v.metric}` at {v.resolution}" for v in verdicts if v.passes]
         findings.append(f"- `{dataset}`: " + (", ".join(passed) if passed else "none") + ".")
         findings += [f"  - {line}" for line in room_lines(verdicts)]
@@ -284,8 +379,12 @@ def write(out: Path, n: int, seed: int) -> None:
         parts += ["### The degradation levels", "", *iou_rows(tables), ""]
         print(f"{dataset}: {len(passed)} of {len(verdicts)} pairs pass", flush=True)
     head = INTRO.format(n=n, seed=seed, quantus=quantus_line)
-    summary = ["## Pairs that pass, and the room `dice` leaves above the priors", ""]
+    choice = choose_map(all_verdicts, list(resolutions()))
+    summary = ["## The evaluation map this check selects", ""]
+    summary += [*choice_lines(choice, evaluation_cams()), ""]
+    summary += ["## Pairs that pass, and the room `dice` leaves above the priors", ""]
     summary += [*findings, ""]
+    print(f"chosen: {choice.metric} at {choice.resolution} (gap {choice.gap:.3f})", flush=True)
     out.write_text(head + "\n" + "\n".join(summary + parts), encoding="utf-8")
     print(f"wrote {out} in {time.perf_counter() - started:.0f} s")
 

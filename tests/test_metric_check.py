@@ -214,3 +214,51 @@ def test_cam_share_equals_quantus_relevance_mass_accuracy():
             s_batch=masks[:, None].astype(np.float64),
         )
         assert ours == pytest.approx(float(np.mean(theirs)), abs=1e-6)
+
+
+def _verdict(resolution: str, perfect: float, prior: float, passes: bool = True):
+    from hitlbench.explanations.metric_check import Verdict
+
+    return Verdict(
+        "dice", resolution, (), 7, 1, 7, "uniform", prior, perfect, math.nan, passes,
+        () if passes else ("not monotone in IoU under shift",),
+    )  # fmt: skip
+
+
+def test_choose_map_takes_the_largest_gap_that_passes_everywhere_and_ties_to_the_finer():
+    from hitlbench.explanations.metric_check import choose_map
+
+    order = ["full", "conv1", "conv3"]
+    verdicts = {
+        "a": [_verdict("full", 1.0, 0.75), _verdict("conv1", 0.97, 0.70), _verdict("conv3", 0.9, 0.5)],
+        "b": [_verdict("full", 1.0, 0.75), _verdict("conv1", 0.97, 0.69), _verdict("conv3", 0.9, 0.5, False)],
+    }  # fmt: skip
+    got = choose_map(verdicts, order)
+    assert got.resolution == "conv1" and got.gap == pytest.approx(0.27)  # min over datasets
+    assert got.failed == ("conv3",) and set(got.gaps) == {"full", "conv1"}
+    assert got.gaps["conv1"] == {"a": pytest.approx(0.27), "b": pytest.approx(0.28)}
+    # equal at the reported precision: the finer map
+    verdicts["a"][0] = _verdict("full", 1.0, 0.7304)
+    verdicts["b"][0] = _verdict("full", 1.0, 0.7304)
+    assert choose_map(verdicts, order).resolution == "full"
+    assert choose_map(verdicts, order[::-1]).resolution == "conv1"
+    with pytest.raises(ValueError, match="passes at no resolution"):
+        choose_map({"a": [_verdict("full", 1.0, 0.7, False)]}, ["full"])
+    with pytest.raises(ValueError, match="no verdict"):
+        choose_map(verdicts, ["conv2"])
+
+
+def test_the_evaluation_cam_block_the_check_writes_resolves_for_keras_cnn():
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    from hitlbench.harness.spec import resolve_spec
+
+    page = Path(__file__).resolve().parent.parent / "docs" / "explanation-metrics.md"
+    blocks = re.findall(r"```yaml\n(.*?)```", page.read_text(encoding="utf-8"), re.S)
+    assert len(blocks) == 1
+    cam = yaml.safe_load(blocks[0])["settings"]["evaluation_cam"]
+    spec = resolve_spec({"device": "cpu", "classifier": "keras_cnn", "evaluation_cam": cam})
+    assert spec["evaluation_cam"] == cam

@@ -9,12 +9,17 @@ A (metric, resolution) pair passes when
     the number reported;
 (ii) the decoy mask scores strictly below every other map on the object question and strictly
     above every other map on the decoy question (a tie counts against it).
+
+`choose_map` then names the resolution a suite's evaluation map should have, by a rule fixed
+before any model is scored: among the resolutions where the metric (`dice`) passes on every
+dataset, the one with the largest map gap (the object mask's score minus the best prior's, the
+smallest over the datasets); ties to the finer map.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -198,3 +203,50 @@ def check(
         tables[label] = scored
         verdicts += [judge(metric, label, scored) for metric in metrics]
     return verdicts, tables
+
+
+@dataclass(frozen=True)
+class MapChoice:
+    """The resolution `choose_map` selects (`resolution`, a label of the check) for `metric`,
+    with its `gap`; `gaps[label][dataset]`, the map gap of every resolution where the metric
+    passes on every dataset (the object mask's score minus the best prior's, in the metric's
+    units); `failed`, the resolutions left out because it fails on some dataset."""
+
+    metric: str
+    resolution: str
+    gap: float
+    gaps: dict[str, dict[str, float]]
+    failed: tuple[str, ...]
+
+
+def choose_map(
+    verdicts: Mapping[str, Sequence[Verdict]],
+    finest_first: Sequence[str],
+    metric: str = "dice",
+    digits: int = 3,
+) -> MapChoice:
+    """The evaluation map's resolution: among the labels of `finest_first` (the check's
+    resolutions, finest map first) where `metric` passes in the verdicts of every dataset
+    (`verdicts[dataset]`), the one whose map gap, the smallest over the datasets, is largest
+    when rounded to `digits` (the precision the check reports); ties to the finer map. Raises
+    `ValueError` when the metric passes at no resolution or a verdict is missing."""
+    by_key = {
+        (dataset, v.metric, v.resolution): v for dataset, got in verdicts.items() for v in got
+    }
+    gaps, failed = {}, []
+    for label in finest_first:
+        found = [by_key.get((dataset, metric, label)) for dataset in verdicts]
+        if any(v is None for v in found):
+            raise ValueError(f"no verdict of {metric!r} at {label!r} for every dataset")
+        if all(v.passes for v in found):
+            gaps[label] = {
+                dataset: v.perfect_score - v.best_prior_score for dataset, v in zip(verdicts, found)
+            }
+        else:
+            failed.append(label)
+    if not gaps:
+        raise ValueError(f"{metric!r} passes at no resolution on every dataset")
+    worst = {label: round(min(per.values()), digits) for label, per in gaps.items()}
+    best = max(worst.values())
+    chosen = next(label for label in gaps if worst[label] == best)  # finest first: ties to finer
+    return MapChoice(metric, chosen, min(gaps[chosen].values()), gaps, tuple(failed))

@@ -224,12 +224,14 @@ def resolve_spec(raw: Mapping[str, Any]) -> dict[str, Any]:
     spec["effort_budget_s"] = settings["effort_budget_s"]
     spec["targets"] = sorted(float(t) for t in settings["targets"])
     cam_layer = REGISTRIES["classifier"].get(spec["classifier"]["name"]).cam_layer
-    spec["evaluation_cam"] = _evaluation_cam(settings["evaluation_cam"], cam_layer)
+    spec["evaluation_cam"] = resolve_evaluation_cam(settings["evaluation_cam"], cam_layer)
     check_compatible(spec)
     return spec
 
 
-def _evaluation_cam(given: Mapping[str, Any], cam_layer: str | None = None) -> dict[str, Any]:
+def resolve_evaluation_cam(
+    given: Mapping[str, Any], cam_layer: str | None = None
+) -> dict[str, Any]:
     """The map that explanation metrics score, checked: {relu, weights, norm, method, layer},
     with `norm` max or minmax (dice thresholds a map in [0, 1]), `method` gradcam or
     input_gradient (`explain.METHODS`), and `layer` null or a dotted module path; a layer equal
