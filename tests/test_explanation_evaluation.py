@@ -267,3 +267,21 @@ def test_a_run_with_a_layer_its_classifier_lacks_stops_before_training(digits_sp
     with pytest.raises(HitlbenchError, match="evaluation_cam.layer 'features.act7'.*small_cnn"):
         execute(spec, out=tmp_path)
     assert not list(tmp_path.rglob("*.json"))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not FMNIST, reason="real Fashion-MNIST missing")
+def test_a_run_scores_the_input_gradient_when_its_evaluation_cam_says_so(tmp_path):
+    raw = {}
+    for key, value in {
+        "dataset": {"name": "decoy_fmnist", "params": {"pool_size": 100}},
+        "classifier": {"name": "keras_cnn", "params": {"max_epochs": 1}},
+        "rounds": 1, "batch_size": "all", "device": "cpu", "threads": 1,
+        "evaluation_cam": {"method": "input_gradient"},
+    }.items():  # fmt: skip
+        apply_override(raw, key, value)
+    record, _ = execute(resolve_spec(raw), out=tmp_path)
+    assert record["spec"]["evaluation_cam"]["method"] == "input_gradient"
+    last = record["rounds"][-1]
+    assert 0.0 < last["metrics"]["dice_object"] <= 1.0 and "dice_spurious_true" in last["metrics"]
+    assert last["metrics"]["zero_map_rate"] == 0.0 and "cam_examples" in last

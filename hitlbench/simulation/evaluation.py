@@ -1,8 +1,9 @@
 """Holdout evaluation and label quality, by what the dataset and the classifier offer.
 
 The holdout is always scored on its true labels, whatever the person gave in training: accuracy
-and macro-F1; accuracy without the decoy where the data has clean images; Grad-CAM against each
-mask where it has masks and the classifier a Grad-CAM layer; IoU where it has true boxes.
+and macro-F1; accuracy without the decoy where the data has clean images; the saliency map the
+run's `evaluation_cam` names (Grad-CAM or the input gradient) against each mask where it has
+masks and the classifier a Grad-CAM layer; IoU where it has true boxes.
 `label_quality` measures the labels that entered training against the truth.
 """
 
