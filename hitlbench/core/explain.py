@@ -3,8 +3,9 @@
 
 The input-gradient map is Ross et al. 2017, "Right for the Right Reasons: Training
 Differentiable Models by Constraining their Explanations" (RRR): the gradient of the log
-probability with respect to the input, the map RRR's penalty is built on. Grad-CAM is Selvaraju et al. 2017, "Grad-CAM: Visual Explanations from Deep Networks via
-Gradient-based Localization"; the feedback loss built on it is RRR-GC (Hagos et al. 2024,
+probability with respect to the input, the map RRR's penalty is built on. Grad-CAM is
+Selvaraju et al. 2017, "Grad-CAM: Visual Explanations from Deep Networks via Gradient-based
+Localization"; the feedback loss built on it is RRR-GC (Hagos et al. 2024,
 Eq. 2-3: sum_n (M_n * norm(GradCAM_theta(X_n)))^2 added to the classification loss). The
 variants here are those of the reference code of the XIL typology (Friedrich et al. 2023, RRR-G:
 the signed map of the predicted class, min-max normalised, against the mask downsampled to the
