@@ -119,6 +119,20 @@ def test_clean_same_items_without_patch(name, base, loaded):
     assert "'clean': True" in clean.provenance["derived"]
 
 
+@pytest.mark.parametrize("name", VARIANTS)
+def test_without_the_training_decoy_only_test_images_carry_the_square(name, base, loaded):
+    decoyed = loaded[(name, False)]
+    control = VARIANTS[name](train_decoy=False).load()
+    test = base.official_test
+    assert np.array_equal(control.images[~test], base.images[~test])
+    assert np.array_equal(control.images[test], decoyed.images[test])
+    assert not np.array_equal(control.images[test], base.images[test])
+    for key in ("object", "spurious"):
+        assert np.array_equal(control.masks[key], decoyed.masks[key])
+    assert "'train_decoy': False" in control.provenance["derived"]
+    assert "train_decoy" not in decoyed.provenance["derived"]  # the default keeps its cache key
+
+
 def test_deterministic_and_seeded(loaded):
     again = DecoyFashionMNIST(seed=0).load()
     assert np.array_equal(again.images, loaded[("random", False)].images)

@@ -13,7 +13,10 @@ is `255 - 25 * r` with `r` drawn uniformly from 0..9 independently of the label,
 learned the shortcut fails on test. Every image has masks `object` (the item's pixels, > 10
 before pasting, minus the square) and `spurious` (the square). With `clean: true` the same items
 come without any square (the base pixels unchanged), for accuracy on clean images; the
-`spurious` mask then still marks where the square would be, and `object` is unchanged.
+`spurious` mask then still marks where the square would be, and `object` is unchanged. With
+`train_decoy: false` only the training images come without it and the test images keep theirs:
+under the official split, a model trained on the pool never sees the shortcut that its holdout
+shows (the XIL suites' positive control on the decoy question).
 """
 
 from __future__ import annotations
@@ -68,6 +71,7 @@ def _decoy(
     patch: int,
     seed: int,
     clean: bool,
+    train_decoy: bool = True,
 ) -> dict[str, np.ndarray]:
     """Paste one square per image (vectorised); returns images, masks and per-image records."""
     rng = np.random.default_rng(seed)
@@ -83,8 +87,9 @@ def _decoy(
     intensity = (255 - 25 * coded).astype(np.uint8)
     base = images[:, 0]
     obj = (base > OBJECT_THRESHOLD) & ~spurious
+    pasted = spurious if train_decoy else spurious & official_test[:, None, None]
     if not clean:
-        base = np.where(spurious, intensity[:, None, None], base)
+        base = np.where(pasted, intensity[:, None, None], base)
     return {
         "images": base[:, None].astype(np.uint8),
         "object": obj,
@@ -106,6 +111,7 @@ class _DecoyFashionMNIST(Dataset):
         seed: int = 0,
         clean: bool = False,
         patch: int = 4,
+        train_decoy: bool = True,
         split: str = "official",
         holdout: float = 0.15,
         pool_size: int | None = None,
@@ -116,9 +122,13 @@ class _DecoyFashionMNIST(Dataset):
         self.seed = seed
         self.clean = clean
         self.patch = patch
+        self.train_decoy = train_decoy
 
     # 2: declares its class names before loading (`declared_class_names`); the same data
     version = "2"
+    added_params = {"train_decoy": True}
+    # Before `train_decoy`: records equal (benchmarks/same_behaviour.py, the rrr_gradcam specs).
+    same_behaviour_as = ("7c6313b5556d45cf",)
 
     def declared_class_names(self):
         return CLASS_NAMES
@@ -126,6 +136,8 @@ class _DecoyFashionMNIST(Dataset):
     def load(self) -> ImageData:
         base = FashionMNIST().load()
         params = {"seed": self.seed, "clean": self.clean, "patch": self.patch}
+        if not self.train_decoy:  # the arrays of the default keep their cache key
+            params["train_decoy"] = False
         key = {
             "fmnist_sha256": base.provenance["sha256"],
             "variant": type(self).__name__,
@@ -143,6 +155,7 @@ class _DecoyFashionMNIST(Dataset):
                 self.patch,
                 self.seed,
                 self.clean,
+                self.train_decoy,
             ),
         )
         return ImageData(
@@ -164,7 +177,8 @@ class DecoyFashionMNIST(_DecoyFashionMNIST):
     Training images (the official 60,000) carry grey level `255 - 25 * label`, test images (the
     official 10,000) `255 - 25 * r` with `r` uniform in 0..9 drawn with `seed` (Ross et al.
     2017's decoy rule). `clean: true` gives the same items without the square; the `spurious`
-    mask still marks where it would be. Masks: `object` (pixels > 10, square excluded) and
+    mask still marks where it would be. `train_decoy: false` leaves the square off the training
+    images only (test images keep theirs). Masks: `object` (pixels > 10, square excluded) and
     `spurious`. `split` defaults to `official` (FMNIST's 60k/10k, as in Hagos et al.'s Table 1).
     """
 
