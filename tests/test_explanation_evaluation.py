@@ -184,10 +184,12 @@ def test_reference_rows_show_explanation_metrics_only():
             runs.append(r)
     metrics = ["final_accuracy", "final_metrics.dice_object"]
     rows = table(board(runs, metrics=metrics), "## dataset.name=digits")
-    assert list(rows) == ["Random", "Margin", "whole-image map"]
+    assert list(rows) == ["Random", "Margin", "whole-image map", "best prior"]
     assert rows["whole-image map"]["final_accuracy"] == "–"
     assert rows["whole-image map"]["final_metrics.dice_object"].startswith("0.605")
     assert " — " not in rows["whole-image map"]["final_metrics.dice_object"]  # compared with none
+    assert rows["best prior"]["final_metrics.dice_object"].startswith("0.605")
+    assert rows["best prior"]["final_metrics.dice_object"].endswith("(whole-image map)")
 
 
 OLD_CAM = {"relu": True, "weights": "gradcam", "norm": "max"}  # before method and layer
