@@ -778,3 +778,134 @@ def test_a_finding_of_no_difference_could_be_seen_where_tost_has_the_seeds():
         questions = Questions(margins=margins, claims=[alike], positive_control=CONTROL)
         row = rows_under(board(control_records(), questions=questions), "## The paper's claims")
         assert row[0]["could this suite have seen it"] == seen
+
+
+DICE, DECOY, SHARE = (
+    f"final_metrics.{m}" for m in ("dice_object", "dice_spurious", "cam_share_object")
+)
+PRIOR_METRICS = ["final_accuracy", DICE, DECOY, SHARE]
+# Per method: (dice against the object, dice against the decoy, share of the map on the
+# object) of seed 0; later seeds add `step` per seed to each.
+PRIOR_VALUES = {
+    "Random": ((0.50, 0.30, 0.40), 0.01),
+    "Margin": ((0.80, 0.02, 0.70), -0.005),
+    "whole-image map": ((0.62, 0.04, 0.47), 0.002),
+    "central square": ((0.69, 0.004, 0.68), 0.001),
+    "mean object mask": ((0.72, 0.010, 0.65), -0.001),
+    "object mask": ((1.00, 0.0, 1.00), 0.0),  # reads the truth: never a prior
+}
+
+
+def prior_records(methods=tuple(PRIOR_VALUES), seeds=range(5), noise=(0.0, 0.01, -0.02, 0.03, 0)):
+    runs = []
+    for method in methods:
+        (dice, decoy, share), step = PRIOR_VALUES[method]
+        for s in seeds:
+            r = make_record(method, s)
+            wobble = noise[s] if method in ("Random", "Margin") else 0.0
+            r["summary"]["final_metrics"] = {
+                "dice_object": dice + step * s + wobble,
+                "dice_spurious": decoy + step * s + wobble / 10,
+                "cam_share_object": share + step * s,
+            }
+            runs.append(r)
+    return runs
+
+
+def prior_value(method, seed, metric):
+    (dice, decoy, share), step = PRIOR_VALUES[method]
+    return {"dice_object": dice, "dice_spurious": decoy, "cam_share_object": share}[
+        metric
+    ] + step * seed
+
+
+PRIOR_MARGINS = {**MARGINS, DICE: Margin(value=0.05, reason="a test's margin")}
+
+
+def test_the_best_prior_is_picked_per_metric_by_its_mean_and_named():
+    md = board(prior_records(), metrics=PRIOR_METRICS, questions=Questions(margins=PRIOR_MARGINS))
+    rows = table(md, "## dataset.name=digits")
+    assert list(rows)[-2:] == ["object mask", "best prior"]
+    best = rows["best prior"]
+    assert best["n"] == "–" and best["final_accuracy"] == "–"  # explanation metrics only
+    # against the object: the mean object mask (0.724), not the object mask (1.0, the truth)
+    mean_object = [prior_value("mean object mask", s, "dice_object") for s in range(5)]
+    half = ci_half_width(mean_object)
+    assert best[DICE] == f"{np.mean(mean_object):.3f} ± {half:.3f} (mean object mask)"
+    assert best[DICE].split(" (")[0] == rows["mean object mask"][DICE]
+    # against the decoy, lower is better: the central square (0.006), not the object mask (0)
+    assert best[DECOY].endswith("(central square)")
+    assert best[DECOY].split(" (")[0] == rows["central square"][DECOY]
+    # no better direction: the highest mean, the central square's 0.682 over the mean mask's
+    assert best[SHARE].endswith("(central square)")
+    assert " — " not in best[DICE] and not best[DICE].startswith("**")  # no verdict, never bold
+
+
+def test_methods_minus_the_best_prior_match_a_hand_computation():
+    runs = prior_records()
+    runs = [r for r in runs if not (method_of(r) == "Margin" and r["spec"]["seed"] == 4)]
+    md = board(runs, metrics=PRIOR_METRICS, questions=Questions(margins=PRIOR_MARGINS))
+    rows = comparisons(md, "### Compared with the best prior")
+    assert {metric for _, metric in rows} == {DICE, DECOY, SHARE}  # explanation metrics only
+    noise = (0.0, 0.01, -0.02, 0.03, 0)
+    ps = {}
+    for method, seeds in (("Random", range(5)), ("Margin", range(4))):
+        diffs = [
+            prior_value(method, s, "dice_object")
+            + noise[s]
+            - prior_value("mean object mask", s, "dice_object")
+            for s in seeds
+        ]
+        row = rows[(method, DICE)]
+        assert row["best prior"] == "mean object mask" and row["pairs"] == str(len(diffs))
+        low, high = stats.t.interval(
+            0.95, len(diffs) - 1, loc=np.mean(diffs), scale=stats.sem(diffs)
+        )
+        assert row["Δ mean [95 % CI]"] == f"{np.mean(diffs):.4g} [{low:.4g}, {high:.4g}]"
+        ps[method] = stats.ttest_1samp(diffs, 0.0).pvalue
+        assert row["p"] == f"{ps[method]:.3g}" and row["TOST margin"] == "±0.05"
+    # Holm over the two methods on this metric: the smaller p doubled, the larger kept (or
+    # raised to the smaller's adjusted p)
+    first, second = sorted(ps, key=ps.get)
+    holm = {first: min(1.0, 2 * ps[first])}
+    holm[second] = min(1.0, max(holm[first], ps[second]))
+    for method in ("Random", "Margin"):
+        assert rows[(method, DICE)]["p (Holm)"] == f"{holm[method]:.3g}"
+    assert rows[("Random", DICE)]["verdict"] == "worse"  # 0.22 below the mean mask on every seed
+    assert rows[("Margin", DICE)]["verdict"] == "inconclusive (n = 4)"  # seed 4 missing
+    # against the decoy the prior is the central square, and less is better: Random's 0.30 is
+    # further onto the decoy than the prior's 0.006, so worse
+    decoy = rows[("Random", DECOY)]
+    assert decoy["best prior"] == "central square" and decoy["verdict"] == "worse"
+    diffs = [
+        prior_value("Random", s, "dice_spurious")
+        + noise[s] / 10
+        - prior_value("central square", s, "dice_spurious")
+        for s in range(5)
+    ]
+    assert decoy["Δ mean [95 % CI]"].startswith(f"{np.mean(diffs):.4g} [")
+    assert (
+        "beyond the best prior in the metric's better direction" in md
+        and "never the object mask" in md
+    )
+
+
+def test_less_on_the_decoy_than_the_best_prior_is_better():
+    runs = prior_records(methods=("Random", "central square", "whole-image map"))
+    for r in runs:
+        if method_of(r) == "Random":
+            r["summary"]["final_metrics"]["dice_spurious"] = 0.001 * r["spec"]["seed"] / 10
+    rows = comparisons(board(runs, metrics=[DECOY]), "### Compared with the best prior")
+    assert rows[("Random", DECOY)]["best prior"] == "central square"
+    assert rows[("Random", DECOY)]["Δ mean [95 % CI]"].startswith("-")
+    assert rows[("Random", DECOY)]["verdict"] == "better"
+
+
+def test_the_object_mask_alone_is_no_prior_and_no_reference_map_means_no_prior_row():
+    only_truth = prior_records(methods=("Random", "Margin", "object mask"))
+    md = board(only_truth, metrics=PRIOR_METRICS)
+    assert list(table(md, "## dataset.name=digits")) == ["Random", "Margin", "object mask"]
+    assert "best prior" not in md
+    md = board(prior_records(methods=("Random", "Margin")), metrics=PRIOR_METRICS)
+    assert list(table(md, "## dataset.name=digits")) == ["Random", "Margin"]
+    assert "best prior" not in md

@@ -63,8 +63,9 @@ class Classifier(Component, ABC):
 
     def prepare(self, data: ImageData, *, progress: bool) -> str | None:
         """Called once before the loop with the whole collection, for a classifier that
-        precomputes per-item features (`embedding_mlp`: the embedding cache); returns a line
-        for the user (e.g. "embeddings: cache hit") or None."""
+        precomputes per-item features (`embedding_mlp`: the embedding cache) or keeps per-item
+        truth it reads only for the items it is trained on (`reference_map`'s mean object
+        mask); returns a line for the user (e.g. "embeddings: cache hit") or None."""
         return None
 
     def reveal(self, labels: np.ndarray) -> None:  # noqa: B027 - optional hook

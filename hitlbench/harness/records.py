@@ -21,7 +21,11 @@ CEILING = "ceiling"  # the method name of the reference cells that fit once on e
 CEILING_ROW = "all labels, one fit"  # how tables and figures name those cells
 # Reference rows whose "explainer" is a fixed map (`classifiers.reference_map`): they show the
 # explanation metrics only, are compared with nothing and are not drawn.
-REFERENCE_MAP_ROWS = ("whole-image map", "central square", "object mask")
+REFERENCE_MAP_ROWS = ("whole-image map", "central square", "mean object mask", "object mask")
+# The reference maps that ignore the image they explain (the object mask reads the truth), and
+# the row that shows, per explanation metric, the one of them with the best mean.
+PRIOR_ROWS = ("whole-image map", "central square", "mean object mask")
+BEST_PRIOR_ROW = "best prior"
 EXPLANATION_METRICS = ("dice", "cam_share", "mask_share", "zero_map_rate")
 PLAIN_METHOD_KINDS = ("sampler", "detector", "classifier", "oracle", "feedback")
 HIGHER_IS_BETTER = ("accuracy", "f1", "iou", "dice", "auc", "auroc")

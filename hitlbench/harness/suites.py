@@ -13,7 +13,7 @@ import yaml
 from ..types import HitlbenchError
 from . import yaml12
 from .questions import Questions, check_questions, parse_questions
-from .records import CEILING, REFERENCE_MAP_ROWS
+from .records import BEST_PRIOR_ROW, CEILING, REFERENCE_MAP_ROWS
 from .spec import apply_override, resolve_spec, run_id
 from .verdicts import MIN_SEEDS
 
@@ -25,10 +25,12 @@ SUITE_KEYS = {
 DEFAULT_METRICS = ("total_corrections", "final_accuracy", "effort_s_total", "aulc_effort")
 # Reference rows of explanation metrics: a fixed map scored by the same code as Grad-CAM
 # (`classifiers.reference_map`), so a reader sees what a map that looks at nothing scores.
-WHOLE_IMAGE, CENTRAL_SQUARE, OBJECT_MASK = REFERENCE_MAP_ROWS
+# The mean object mask is the mean over the pool's labeled items, never the holdout's.
+WHOLE_IMAGE, CENTRAL_SQUARE, MEAN_OBJECT, OBJECT_MASK = REFERENCE_MAP_ROWS
 REFERENCE_MAPS = {
     WHOLE_IMAGE: {"map": "whole_image"},
     CENTRAL_SQUARE: {"map": "central_square", "side": 20},
+    MEAN_OBJECT: {"map": "mean_object"},
     OBJECT_MASK: {"map": "object_mask"},
 }
 REFERENCES = (CEILING, *REFERENCE_MAPS)
@@ -186,7 +188,7 @@ def parse_suite(doc: Mapping[str, Any], default_name: str) -> Suite:
     if not isinstance(methods, Mapping) or not methods:
         raise HitlbenchError(f"suite {default_name!r}: 'methods' must name at least one method")
     methods = {str(k): _as_layer(v) for k, v in methods.items()}
-    reserved = [m for m in methods if m in REFERENCES]
+    reserved = [m for m in methods if m in (*REFERENCES, BEST_PRIOR_ROW)]
     if reserved:
         raise HitlbenchError(
             f"suite {default_name!r}: {reserved[0]!r} is reserved for a reference row"

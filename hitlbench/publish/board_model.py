@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..harness.records import (
+    BEST_PRIOR_ROW,
     CEILING,
     CEILING_ROW,
     REFERENCE_MAP_ROWS,
@@ -17,7 +18,7 @@ from ..harness.records import (
     row_method,
 )
 from ..harness.verdicts import Comparison
-from .comparisons import DASH
+from .comparisons import DASH, best_prior
 from .table_stats import rounded_mean, stat, stat_text
 
 LABEL_EVERYTHING = "label everything"
@@ -44,7 +45,7 @@ class Cell:
 class Row:
     """A table row: the method (or reference row) it is about and its cells, one per header
     after the first; `reference` for the rows that are not methods (label everything, the
-    ceiling, the reference maps)."""
+    ceiling, the reference maps, the best prior)."""
 
     name: str
     cells: list[Cell]
@@ -135,8 +136,19 @@ def _reference_map_cell(column: Column, name: str) -> Cell:
     return _stat_cell(runs, column.metric)
 
 
+def _best_prior_cell(column: Column) -> Cell:
+    """The best prior's mean and interval on an explanation metric (`comparisons.best_prior`:
+    the image-ignoring reference map with the best mean), and which map it is."""
+    prior = best_prior(column.runs, column.metric)
+    if prior is None:
+        return Cell(DASH)
+    found = stat(column.runs[prior], column.metric)
+    return Cell(f"{stat_text(found, column.metric)} ({prior})", found.mean)
+
+
 def _reference_rows(columns: Sequence[Column | Quoted]) -> list[Row]:
-    """Label everything, the ceiling and the reference maps, where any of their cells has a value."""
+    """Label everything, the ceiling, the reference maps and the best prior among them, where
+    any of their cells has a value."""
 
     def cells(cell: Callable[[Column], Cell]) -> list[Cell]:
         return [Cell(DASH) if isinstance(c, Quoted) else cell(c) for c in columns]
@@ -149,6 +161,7 @@ def _reference_rows(columns: Sequence[Column | Quoted]) -> list[Row]:
         Row(name, cells(lambda c, n=name: _reference_map_cell(c, n)), True)
         for name in REFERENCE_MAP_ROWS
     ]
+    rows.append(Row(BEST_PRIOR_ROW, cells(_best_prior_cell), True))
     return [r for r in rows if {c.text for c in r.cells} - {DASH, NOT_RUN}]  # drop empty
 
 
@@ -156,7 +169,7 @@ def _with_counts(table: Table, runs: Mapping[str, Sequence[Mapping[str, Any]]]) 
     """`table` with the number of runs (n) after each row name."""
 
     def n(name: str) -> Cell:
-        if name == LABEL_EVERYTHING:
+        if name in (LABEL_EVERYTHING, BEST_PRIOR_ROW):  # no runs of its own
             return Cell(DASH)
         count = len(runs.get(row_method(name), []))
         return Cell(str(count), float(count))
@@ -183,8 +196,9 @@ def make_table(columns: Sequence[Column | Quoted], methods: Sequence[str], count
 class Section:
     """One setting of a leaderboard: its title, grid point and runs by method, its columns (a
     metric each, and the published values beside them), the markdown of its comparisons (with
-    the baseline, where effort verdicts flip, the suite's contrasts), the comparisons with the
-    baseline by metric and method, and the contrasts' by metric and (method, reference)."""
+    the baseline, where effort verdicts flip, with the best prior, the suite's contrasts), the
+    comparisons with the baseline by metric and method, the contrasts' by metric and (method,
+    reference), and those with the best prior by metric and (method, prior)."""
 
     title: str
     setting: dict[str, Any]
@@ -193,6 +207,7 @@ class Section:
     comparisons: list[str]
     verdicts: Mapping[str, Mapping[str, Comparison]]
     contrasts: Mapping[str, Mapping[tuple[str, str], Comparison]] = field(default_factory=dict)
+    priors: Mapping[str, Mapping[tuple[str, str], Comparison]] = field(default_factory=dict)
 
     def comparison(
         self, method: str, reference: str, metric: str, baseline: str

@@ -11,10 +11,13 @@ import numpy as np
 from ..core.effort import UNSOURCED
 from ..harness.questions import Margin
 from ..harness.records import (
+    BEST_PRIOR_ROW,
     MISSING,
+    PRIOR_ROWS,
     LeaderboardError,
     by_seed,
     direction,
+    is_explanation_metric,
     setting_key,
     summary_value,
 )
@@ -208,6 +211,71 @@ def contrast_lines(
     )
     headers = ["method", "reference", *HEADERS[1:]]
     return table_block("### Contrasts", headers, rows, legend), found
+
+
+def best_prior(runs: Runs, metric: str) -> str | None:
+    """The reference map that ignores the image (`PRIOR_ROWS`: never the object mask, which
+    reads the truth) with the best mean of the explanation metric `metric` over its seeds, by
+    the metric's direction (the highest where it has none; the first in `PRIOR_ROWS` on a tie);
+    None for another metric or where no such map has a value of it."""
+    if not is_explanation_metric(metric):
+        return None
+    sign = direction(metric) or 1
+    means = {}
+    for name in PRIOR_ROWS:
+        values = list(by_seed(runs.get(name, ()), metric).values())
+        if values:
+            means[name] = sign * float(np.mean(values))
+    return max(means, key=means.__getitem__) if means else None
+
+
+PRIOR_LEGEND = (
+    "{row}: the row of the table above. For each explanation metric, the reference map that "
+    "ignores the image it explains ({priors}; never the object mask, which reads the truth) with "
+    "the best mean over seeds on that metric, named in its cell (the highest against the "
+    "object; the lowest against the decoy, where less is better; the highest where the metric "
+    "has no better direction); its per-seed values are that map's. The mean object mask is the "
+    "per-pixel mean of the object masks of the pool's labeled items, never of the images "
+    "scored. Δ: method − {row} on that metric, paired by seed; tests, margins and verdicts as "
+    "in the comparisons with {baseline}, Holm over this table's comparisons for each metric; "
+    "`better` is beyond the best prior in the metric's better direction (more on the object, "
+    "less on the decoy; `higher` or `lower` where the metric has none). A method that is not "
+    "`better` than the best prior has not shown that its maps do more than a map that ignores "
+    "the image."
+)
+
+
+def prior_lines(
+    runs: Runs,
+    methods: Sequence[str],
+    baseline: str,
+    metrics: Sequence[str],
+    margins: Mapping[str, Margin] | None,
+) -> tuple[list[str], dict[str, dict[Pair, Comparison]]]:
+    """The markdown of one setting's comparisons of every method with the best prior
+    (`best_prior`, chosen per explanation metric), paired by seed, Holm over the methods for
+    each metric; and the comparisons by metric and (method, prior). Nothing where the setting
+    has no prior reference map."""
+    rows: list[list[str]] = []
+    found: dict[str, dict[Pair, Comparison]] = {}
+    for metric in metrics:
+        prior = best_prior(runs, metric)
+        if prior is None:
+            continue
+        pairs = [(m, prior) for m in methods]
+        metric_rows, compared = _families(runs, pairs, [metric], margins, {})
+        rows += metric_rows
+        found.update(compared)
+    if not any(best_prior(runs, metric) for metric in metrics):
+        return [], found
+    legend = PRIOR_LEGEND.format(
+        row=BEST_PRIOR_ROW, priors=", ".join(PRIOR_ROWS), baseline=baseline
+    )
+    heading = f"### Compared with the {BEST_PRIOR_ROW}"
+    if not rows:
+        return [heading, "", legend, ""], found
+    headers = ["method", BEST_PRIOR_ROW, *HEADERS[1:]]
+    return table_block(heading, headers, rows, legend), found
 
 
 def _effort(runs: Sequence[Mapping[str, Any]], action: str) -> dict[tuple[str, int], tuple]:

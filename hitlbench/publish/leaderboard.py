@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from ..core.storage import write_text_atomic
 from ..harness.questions import Margin, Questions
 from ..harness.records import (
+    BEST_PRIOR_ROW,
     CEILING,
     MISSING,
     REFERENCE_MAP_ROWS,
@@ -59,6 +60,7 @@ from .comparisons import (
     compare_runs,
     comparison_lines,
     contrast_lines,
+    prior_lines,
 )
 from .metric_names import metric_name
 
@@ -165,7 +167,9 @@ def _section(
     contrasts: Sequence[Sequence[str]],
 ) -> Section:
     """One setting: the means, the comparisons with the baseline, where effort verdicts flip,
-    and the suite's own contrasts (with the claims' and the control's pairs)."""
+    every method against the best prior on the explanation metrics (where the setting has
+    reference maps that ignore the image), and the suite's own contrasts (with the claims' and
+    the control's pairs)."""
     margins, effects = questions.margins, claimed_effects(questions, setting)
     lines: list[str] = []
     found: dict[str, dict[Pair, Comparison]] = {}
@@ -175,15 +179,17 @@ def _section(
         if EFFORT_TOTAL in found:
             by_method = {m: c for (m, _), c in found[EFFORT_TOTAL].items()}
             lines += break_even_lines(runs, methods, baseline, by_method)
+    prior_compared, priors = prior_lines(runs, methods, baseline, metrics, margins)
     contrasted, other = contrast_lines(runs, contrasts, metrics, margins, effects)
     return Section(
         title=_title(setting) or "all runs",
         setting=setting,
         runs=runs,
         columns=_columns(runs, metrics, _quoted_columns(quoted, setting, metrics)),
-        comparisons=lines + contrasted,
+        comparisons=lines + prior_compared + contrasted,
         verdicts={metric: {m: c for (m, _), c in cs.items()} for metric, cs in found.items()},
         contrasts=other,
+        priors=priors,
     )
 
 
@@ -317,7 +323,7 @@ def _method_rows(
     """The method rows in order: the baseline, the suite's, any other sorted; refuses a
     baseline without records or one that is a reference row."""
     found = sorted(groups)
-    references = (CEILING, *REFERENCE_MAP_ROWS)
+    references = (CEILING, *REFERENCE_MAP_ROWS, BEST_PRIOR_ROW)
     if baseline in references:
         raise LeaderboardError(f"{baseline!r} is a reference row; name a method as the baseline")
     if baseline not in groups:
