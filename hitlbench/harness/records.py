@@ -27,6 +27,7 @@ REFERENCE_MAP_ROWS = ("whole-image map", "central square", "mean object mask", "
 PRIOR_ROWS = ("whole-image map", "central square", "mean object mask")
 BEST_PRIOR_ROW = "best prior"
 EXPLANATION_METRICS = ("dice", "cam_share", "mask_share", "zero_map_rate")
+MAP_SCORES = ("dice", "cam_share")
 PLAIN_METHOD_KINDS = ("sampler", "detector", "classifier", "oracle", "feedback")
 HIGHER_IS_BETTER = ("accuracy", "f1", "iou", "dice", "auc", "auroc")
 LOWER_IS_BETTER = (
@@ -38,8 +39,15 @@ MISSING = object()
 
 
 def is_explanation_metric(metric: str) -> bool:
-    """Whether a (dotted) metric scores a saliency map against a mask (`explanation_metrics`)."""
+    """Whether a (dotted) metric comes from `explanation_metrics` (a map's score against a
+    mask, a mask's share of the image, or the share of empty maps)."""
     return any(word in metric for word in EXPLANATION_METRICS)
+
+
+def scores_a_map(metric: str) -> bool:
+    """Whether a (dotted) metric scores a saliency map against a mask (dice, soft dice, the
+    map's share on a mask): the metrics a map that ignores the image can be compared on."""
+    return any(word in metric for word in MAP_SCORES)
 
 
 def row_name(method: str) -> str:

@@ -17,7 +17,7 @@ from ..harness.records import (
     LeaderboardError,
     by_seed,
     direction,
-    is_explanation_metric,
+    scores_a_map,
     setting_key,
     summary_value,
 )
@@ -217,8 +217,9 @@ def best_prior(runs: Runs, metric: str) -> str | None:
     """The reference map that ignores the image (`PRIOR_ROWS`: never the object mask, which
     reads the truth) with the best mean of the explanation metric `metric` over its seeds, by
     the metric's direction (the highest where it has none; the first in `PRIOR_ROWS` on a tie);
-    None for another metric or where no such map has a value of it."""
-    if not is_explanation_metric(metric):
+    None for a metric that scores no map against a mask (`records.scores_a_map`) or where no
+    such map has a value of it."""
+    if not scores_a_map(metric):
         return None
     sign = direction(metric) or 1
     means = {}
