@@ -72,13 +72,9 @@ class ReferenceMap(Classifier):
             return None if masks is None else np.asarray(masks["object"], np.float32)
         if self.map == "mean_object":
             return None if self._mean is None else self._mean_map(n, (h, w))
-        maps = np.zeros((n, h, w), np.float32)
         if self.map == "whole_image":
-            maps[:] = 1.0
-        else:
-            top, left = max(0, (h - self.side) // 2), max(0, (w - self.side) // 2)
-            maps[:, top : top + self.side, left : left + self.side] = 1.0
-        return maps
+            return np.ones((n, h, w), np.float32)
+        return central_square(n, (h, w), self.side)
 
     def _mean_map(self, n: int, size: tuple[int, int]) -> np.ndarray:
         """The mean object mask for `n` images of `size` (resized from the whole image's when a
@@ -87,3 +83,15 @@ class ReferenceMap(Classifier):
         mh, mw = self._mean.shape
         mean = crop_resize(mean, np.array([[0, 0, mw, mh]], np.float32), size)[0, 0]
         return np.broadcast_to(mean, (n, *size)).astype(np.float32)
+
+
+def central_square(n: int, shape: tuple[int, int], side: int) -> np.ndarray:
+    """float32 [n, H, W]: 1 on a centred `side` x `side` square (pixels, clipped to the image),
+    0 elsewhere. Raises `ValueError` for side < 1."""
+    if side < 1:
+        raise ValueError(f"side must be >= 1 pixel, got {side}")
+    h, w = shape
+    out = np.zeros((n, h, w), np.float32)
+    top, left = max(0, (h - side) // 2), max(0, (w - side) // 2)
+    out[:, top : top + side, left : left + side] = 1.0
+    return out

@@ -16,6 +16,8 @@ import torch
 import torch.nn.functional as F
 from scipy import ndimage
 
+from ..classifiers.reference_map import central_square
+
 # 4-connected 3x3 cross on the image axes only: one iteration moves a border by one pixel
 CROSS = np.zeros((3, 3, 3), bool)
 CROSS[1] = ndimage.generate_binary_structure(2, 1)
@@ -123,18 +125,6 @@ def constant_prior(n: int, shape: tuple[int, int]) -> np.ndarray:
     """float32 [n, H, W] of ones: the uniform map, which after max normalisation is also the
     whole-image map (every constant map normalises to 1 everywhere)."""
     return np.ones((n, *shape), np.float32)
-
-
-def central_square(n: int, shape: tuple[int, int], side: int) -> np.ndarray:
-    """float32 [n, H, W]: 1 on a centred `side` x `side` square (clipped to the image), 0
-    elsewhere, as `classifiers.reference_map` draws it. Raises `ValueError` for side < 1."""
-    if side < 1:
-        raise ValueError(f"side must be >= 1 pixel, got {side}")
-    h, w = shape
-    out = np.zeros((n, h, w), np.float32)
-    top, left = max(0, (h - side) // 2), max(0, (w - side) // 2)
-    out[:, top : top + side, left : left + side] = 1.0
-    return out
 
 
 def best_square_side(masks: np.ndarray) -> int:
