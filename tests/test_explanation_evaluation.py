@@ -227,18 +227,18 @@ RECORDS = Path(__file__).resolve().parent.parent / "leaderboards" / "records"
 
 
 def test_a_published_xil_record_keeps_its_run_id():
-    """05d3414b1a68dc43: keras_cnn with rrr_gradcam on decoy_fmnist, recorded before
-    evaluation_cam had a method or a layer; its spec resolves to the same id today, with its
-    evaluation_cam as recorded or left out."""
-    record = json.loads((RECORDS / "xil_decoy_fmnist" / "05d3414b1a68dc43.json").read_text())
-    assert record["run_id"] == "05d3414b1a68dc43"
+    """0203fdc58e7a4ce0: keras_cnn with rrr_gradcam on decoy_fmnist (xil_sweep), recorded
+    before evaluation_cam had a method or a layer; its spec resolves to the same id today, with
+    its evaluation_cam as recorded or left out."""
+    record = json.loads((RECORDS / "xil_sweep" / "0203fdc58e7a4ce0.json").read_text())
+    assert record["run_id"] == "0203fdc58e7a4ce0"
     assert record["spec"]["evaluation_cam"] == OLD_CAM
     spec = resolve_spec(record["spec"])
     assert spec["evaluation_cam"] == {**OLD_CAM, "method": "gradcam", "layer": None}
-    assert run_id(spec) == "05d3414b1a68dc43"
+    assert run_id(spec) == "0203fdc58e7a4ce0"
     unset = {k: v for k, v in record["spec"].items() if k != "evaluation_cam"}
-    assert run_id(resolve_spec(unset)) == "05d3414b1a68dc43"
-    for path in sorted((RECORDS / "xil_decoy_fmnist").glob("*.json")):  # and the whole suite
+    assert run_id(resolve_spec(unset)) == "0203fdc58e7a4ce0"
+    for path in sorted((RECORDS / "xil_sweep").glob("*.json")):  # and the whole suite
         other = json.loads(path.read_text())
         assert run_id(resolve_spec(other["spec"])) == other["run_id"], path.name
 

@@ -32,7 +32,18 @@ class Margin(_Strict):
     reason: str = Field(min_length=1)
 
 
-class Claim(_Strict):
+class _InSettings(_Strict):
+    """An entry that holds in the settings (grid points) with these grid values; in every
+    setting when `setting` is empty."""
+
+    setting: dict[str, Any] = Field(default_factory=dict)
+
+    def applies(self, setting: Mapping[str, Any]) -> bool:
+        """Whether the entry holds in a setting (a grid point)."""
+        return all(setting.get(k) == v for k, v in self.setting.items())
+
+
+class Claim(_InSettings):
     """One of the paper's findings as a contrast: `method` - `reference` on `metric`, with the
     effect the paper reports in the metric's units (signed; 0 for a finding that the two are
     alike, which the metric's margin then bounds) and where that number comes from."""
@@ -44,17 +55,12 @@ class Claim(_Strict):
     paper: str = Field(min_length=1)  # the finding, in the paper's terms
     reason: str = Field(min_length=1)  # how `effect` follows from the paper's numbers
     main: bool = False  # the paper's main contrast: what "sensitive to the paper's effect" asks
-    # the settings it applies to: those holding these grid values (every setting when empty)
-    setting: dict[str, Any] = Field(default_factory=dict)
-
-    def applies(self, setting: Mapping[str, Any]) -> bool:
-        """Whether the claim applies to a setting (a grid point)."""
-        return all(setting.get(k) == v for k, v in self.setting.items())
 
 
-class Control(_Strict):
+class Control(_InSettings):
     """A method known to differ from `reference` on `metric`: if the suite cannot tell them
-    apart, it could not have seen the paper's effect either."""
+    apart, it could not have seen the paper's effect either. It holds only in the settings where
+    the difference is known (`setting`); elsewhere the suite has no control."""
 
     method: str
     reference: str
