@@ -750,6 +750,29 @@ def test_claims_without_a_control_say_so_and_a_claim_may_apply_to_some_settings(
     assert [row["setting"] for row in rows] == ["dataset.name=digits"]
 
 
+def test_a_control_known_in_one_setting_leaves_the_others_without_one():
+    runs = []
+    for name in ("digits", "other"):  # the same five seeds in each setting
+        for r in control_records():
+            r["suite"]["setting"] = {"dataset.name": name}
+            runs.append(r)
+    easy = CLAIM.model_copy(update={"effect": 200.0})  # seeds that could see it
+    only_digits = CONTROL.model_copy(update={"setting": {"dataset.name": "digits"}})
+    questions = Questions(margins=MARGINS, claims=[easy], positive_control=only_digits)
+    md = board(runs, questions=questions)
+    other = next(line for line in md.splitlines() if "(dataset.name=other)" in line)
+    assert other == (
+        "positive control (dataset.name=other): none known to differ in this setting, "
+        "so no claim here can be called absent"
+    )
+    assert "positive control (dataset.name=digits): Boxes vs Random on corrections: detected" in md
+    seen = {
+        r["setting"]: r["could this suite have seen it"]
+        for r in rows_under(md, "## The paper's claims")
+    }
+    assert seen == {"dataset.name=other": "no", "dataset.name=digits": "yes"}
+
+
 def test_alike_within_less_than_the_papers_effect_is_smaller_than_the_papers():
     runs = []
     for seed in range(5):

@@ -128,12 +128,17 @@ def gradcam_with_logits(
             if relu:
                 maps = F.relu(maps)
             if upsample:
-                maps = F.interpolate(
-                    maps, size=tuple(x.shape[-2:]), mode="bilinear", align_corners=False
-                )
+                maps = upsample_maps(maps, tuple(x.shape[-2:]))
     finally:
         handle.remove()
     return maps[:, 0], logits
+
+
+def upsample_maps(maps: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """float [N, 1, H, W]: maps [N, 1, h, w] upsampled bilinearly to `size` (H, W) with
+    `align_corners=False`, as captum's `LayerAttribution.interpolate` does; the one way
+    hitlbench brings a layer's map to the input's size."""
+    return F.interpolate(maps, size=size, mode="bilinear", align_corners=False)
 
 
 def gradcam(

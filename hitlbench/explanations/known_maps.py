@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from scipy import ndimage
 
 from ..classifiers.reference_map import central_square
+from ..core.explain import upsample_maps
 
 # 4-connected 3x3 cross on the image axes only: one iteration moves a border by one pixel
 CROSS = np.zeros((3, 3, 3), bool)
@@ -154,7 +155,7 @@ def at_resolution(maps: np.ndarray, grid: tuple[int, int] | None) -> np.ndarray:
     """float32 [N, H, W]: maps [N, H, W] as a Grad-CAM layer of `grid` (h, w) would show them:
     averaged over the cells of the grid (adaptive average pooling, which handles sides that do
     not divide H, W), then upsampled bilinearly to H x W with `align_corners=False`, as
-    `core.explain.gradcam_with_logits` upsamples its maps. `grid` None or (H, W) returns the
+    `core.explain.upsample_maps` upsamples Grad-CAM's. `grid` None or (H, W) returns the
     maps unchanged (full resolution, as input-gradient maps are). Raises `ValueError` for a
     grid larger than the image or a cell side < 1."""
     maps = np.asarray(maps, np.float32)
@@ -165,5 +166,4 @@ def at_resolution(maps: np.ndarray, grid: tuple[int, int] | None) -> np.ndarray:
         raise ValueError(f"grid must lie between 1x1 and {size[0]}x{size[1]}, got {grid}")
     x = torch.from_numpy(maps)[:, None]
     coarse = F.adaptive_avg_pool2d(x, tuple(grid))
-    fine = F.interpolate(coarse, size=size, mode="bilinear", align_corners=False)
-    return fine[:, 0].numpy()
+    return upsample_maps(coarse, size)[:, 0].numpy()

@@ -53,6 +53,20 @@ def control_detected(c: Comparison | None, control: Control) -> bool:
     return c is not None and c.detected and c.verdict.split(",")[0] == control.expect
 
 
+def control_in(section: Section, questions: Questions) -> Control | None:
+    """The suite's positive control where it holds in this section's setting, else None."""
+    control = questions.positive_control
+    return control if control is not None and control.applies(section.setting) else None
+
+
+def detected_in(section: Section, questions: Questions, baseline: str) -> bool:
+    """The control holds in this setting and was detected there."""
+    control = control_in(section, questions)
+    return control is not None and control_detected(
+        section.comparison(control.method, control.reference, control.metric, baseline), control
+    )
+
+
 def could_see(c: Comparison | None, claim: Claim, detected: bool) -> bool:
     """The control was detected and the seeds could show the paper's finding with power 0.8:
     detect its effect, or, for a finding that two are alike, show them within the margin."""
@@ -85,7 +99,13 @@ def _main_claim(questions: Questions, setting: Mapping[str, Any]) -> Claim | Non
     return next((c for c in claims_of(questions, setting) if c.main), None)
 
 
-def _control_line(section: Section, control: Control, baseline: str, where: str) -> str:
+def _control_line(section: Section, questions: Questions, baseline: str, where: str) -> str:
+    control = control_in(section, questions)
+    if control is None:
+        return (
+            f"positive control{where}: none known to differ in this setting, so no claim here "
+            "can be called absent"
+        )
     c = section.comparison(control.method, control.reference, control.metric, baseline)
     outcome = "detected" if control_detected(c, control) else "not detected"
     detail = "no records" if c is None else f"{c.label}, {_interval(c)}"
@@ -96,29 +116,29 @@ def _control_line(section: Section, control: Control, baseline: str, where: str)
 
 
 def _sensitivity_line(section: Section, questions: Questions, baseline: str, where: str) -> str:
-    claim, control = _main_claim(questions, section.setting), questions.positive_control
+    claim = _main_claim(questions, section.setting)
     if claim is None:
         return f"sensitive to the paper's effect{where}: no (the suite states no main claim)"
     c = section.comparison(claim.method, claim.reference, claim.metric, baseline)
-    detected = control is not None and control_detected(
-        section.comparison(control.method, control.reference, control.metric, baseline), control
-    )
+    detected = detected_in(section, questions, baseline)
     answer = "yes" if could_see(c, claim, detected) else "no"
     seen = DASH if c is None else number(c.detectable)
+    if control_in(section, questions) is None:
+        control = "no control in this setting"
+    else:
+        control = f"control {'detected' if detected else 'not detected'}"
     return (
         f"sensitive to the paper's effect{where}: {answer} (detectable Δ {seen} for "
         f"{claim.method} − {claim.reference} on {metric_name(claim.metric)}, against the "
-        f"effect stated for it, {number(claim.effect)}; control "
-        f"{'detected' if detected else 'not detected'})"
+        f"effect stated for it, {number(claim.effect)}; {control})"
     )
 
 
 def opening_lines(sections: Sequence[Section], questions: Questions, baseline: str) -> list[str]:
     """Per setting: `positive control: <control> vs <reference> on <metric>: detected` (or
-    `not detected`) and `sensitive to the paper's effect: yes` / `no`; nothing for a suite
-    without a control."""
-    control = questions.positive_control
-    if control is None:
+    `not detected`, or none in a setting the control does not hold in) and `sensitive to the
+    paper's effect: yes` / `no`; nothing for a suite without a control or claims."""
+    if questions.positive_control is None:
         if not questions.claims:
             return []
         return [
@@ -131,7 +151,7 @@ def opening_lines(sections: Sequence[Section], questions: Questions, baseline: s
     for section in sections:
         where = f" ({section.title})" if len(sections) > 1 else ""
         lines += [
-            _control_line(section, control, baseline, where),
+            _control_line(section, questions, baseline, where),
             "",
             _sensitivity_line(section, questions, baseline, where),
             "",
@@ -209,13 +229,9 @@ def claim_lines(sections: Sequence[Section], questions: Questions, baseline: str
     verdict here, what the seeds could detect, and whether this suite could have seen it."""
     if not questions.claims:
         return []
-    control = questions.positive_control
     rows = []
     for section in sections:
-        detected = control is not None and control_detected(
-            section.comparison(control.method, control.reference, control.metric, baseline),
-            control,
-        )
+        detected = detected_in(section, questions, baseline)
         setting = [section.title] if len(sections) > 1 else []
         claims = claims_of(questions, section.setting)
         rows += [[*setting, *_claim_row(section, c, baseline, detected)] for c in claims]
@@ -252,19 +268,12 @@ def glance(
 ) -> tuple[str, list[str]]:
     """The control's outcome and each claim's verdicts here, in a few words each, for the
     site's index; over several settings, counted."""
-    control = questions.positive_control
-    detected = [
-        control is not None
-        and control_detected(
-            s.comparison(control.method, control.reference, control.metric, baseline), control
-        )
-        for s in sections
+    detected = [detected_in(s, questions, baseline) for s in sections]
+    outcomes = [
+        "none here" if control_in(s, questions) is None else ("detected" if d else "not detected")
+        for s, d in zip(sections, detected, strict=True)
     ]
-    outcome = (
-        DASH
-        if control is None
-        else _counted(["detected" if d else "not detected" for d in detected])
-    )
+    outcome = DASH if questions.positive_control is None else _counted(outcomes)
     claims = []
     for claim in questions.claims:
         found = [
