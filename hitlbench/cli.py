@@ -143,7 +143,8 @@ def cmd_list(args: argparse.Namespace) -> int:
         registry = REGISTRIES[kind]
         rows = []
         for name in registry.available():  # a plugin that fails to load is listed below instead
-            rows.append([name, ", ".join(registry.aliases(name)), registry.origin(name),
+            origin = f"{registry.origin(name)}, contract {registry.get(name).contract}"
+            rows.append([name, ", ".join(registry.aliases(name)), origin,
                          registry.describe(name)])  # fmt: skip
         print(f"\n{kind}s ({registry.group})")
         print(

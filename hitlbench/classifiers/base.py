@@ -12,6 +12,7 @@ from ..core.component import Component
 from ..core.explain import CamSpec
 from ..core.registry import Registry
 from ..types import NO_ANSWER, FitReport, LabeledView, TaskInfo
+from .contract import adapt_to_contract, refuse_old_explain
 
 if TYPE_CHECKING:
     from ..data.base import ImageData
@@ -30,6 +31,18 @@ class Classifier(Component, ABC):
     # crops would be ignored (such a combination is refused), and a sampler scoring the pool
     # passes `images=None` rather than cropping every item.
     whole_images_only: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Set `contract`: 1 for a class whose predict_proba takes no `items`, wrapped so that
+        callers may pass it (`classifiers.contract`)."""
+        super().__init_subclass__(**kwargs)
+        cls.contract = adapt_to_contract(cls)
+
+    @classmethod
+    def check_contract(cls) -> None:
+        """Refuse (`TypeError`) an `explain` written to contract 1; the registry calls this
+        when it registers or loads the class."""
+        refuse_old_explain(cls)
 
     def check_classes(  # noqa: B027 - optional hook
         self, class_names: tuple[str, ...], *, concept: Any = None

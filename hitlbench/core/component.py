@@ -8,11 +8,19 @@ from typing import Any, ClassVar
 from .params import shared_parameters
 from .registry import parameters_of
 
+# The plugin contract's version: what hitlbench calls on each kind of component. Version 2 added
+# the keyword `items` to Classifier.predict_proba and predict and the keywords target, cam and
+# masks to Classifier.explain (`classifiers.contract` calls classifiers written to version 1).
+CONTRACT = 2
+
 
 class Component:
     """Hyper-parameters go to `__init__` and are stored unchanged under their own names."""
 
     version: ClassVar[str] = "1"  # bump whenever the strategy's behaviour changes
+    # The plugin contract the class is written to (`CONTRACT`, or an earlier version that a
+    # kind still calls as it was written; `hitlbench list` shows it beside the origin).
+    contract: ClassVar[int] = CONTRACT
     # Behaviour hashes of this version's earlier code that a refactor kept: each one shown by
     # `benchmarks/same_behaviour.py` (records equal before and after) on specs that run the
     # strategy. Records carrying them count as this code's (`core.provenance.kept_behaviours`).
@@ -30,6 +38,11 @@ class Component:
     # others, set on the instance by the registry, and left out of a run's identity while
     # they hold their default.
     shared: ClassVar[Mapping[str, tuple[Any, Any]]] = {}
+
+    @classmethod
+    def check_contract(cls) -> None:
+        """Refuse (`TypeError`, naming what changed) a class written to a plugin contract its
+        kind can no longer call; the registry calls it when it registers or loads the class."""
 
     def get_params(self) -> dict[str, Any]:
         """The `__init__` parameters as stored on the instance (sklearn style); the shared ones

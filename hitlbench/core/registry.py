@@ -88,6 +88,9 @@ class Registry(Generic[T]):
             raise TypeError(
                 f"{self.kind} {name!r}: {cls!r} is not a subclass of {self.base.__name__}"
             )
+        check_contract = getattr(cls, "check_contract", None)  # Component's, where it is one
+        if check_contract is not None:
+            check_contract()
 
     def _add(self, entry: _Entry, aliases: tuple[str, ...] = ()) -> None:
         for key in (entry.name, *aliases):
