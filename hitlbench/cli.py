@@ -13,6 +13,7 @@ import yaml
 from tabulate import tabulate
 
 from . import __version__
+from .core.cache import CacheWarning
 from .core.registry import PluginWarning
 from .harness import yaml12
 from .harness.records import class_name
@@ -380,8 +381,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         shown = warnings.showwarning
 
         def show(message, category, filename, lineno, file=None, line=None) -> None:
-            """A plugin failure as one clean line; any other warning as Python prints it."""
-            if issubclass(category, PluginWarning):
+            """A plugin failure or a rebuilt cache entry as one clean line; any other warning
+            as Python prints it."""
+            if issubclass(category, (PluginWarning, CacheWarning)):
                 print(f"hitlbench: warning: {message}", file=file or sys.stderr)
             else:
                 shown(message, category, filename, lineno, file, line)

@@ -5,6 +5,7 @@ import pytest
 
 from hitlbench.concepts import resolve_concept, shipped_concepts
 from hitlbench.data import datasets
+from hitlbench.data.base import Dataset, ImageData
 from hitlbench.data.fmnist import CLASS_NAMES
 from hitlbench.harness.spec import resolve_spec, run_id
 from hitlbench.testing import check_parameters
@@ -92,3 +93,32 @@ def test_the_zero_shot_row_on_a_concept_task():
     proba = labeler.answer(data.images[items].astype(np.float32) / 255.0, items).proba
     found = binary_metrics(data.labels[items], proba[:, 1])
     assert found["auc_pr"] > 0.6  # the concept's prevalence here is about 0.3
+
+
+@datasets.register("test_concepts_lopsided")
+class Lopsided(Dataset):
+    """40 blank images: 36 of class "many", 4 of class "few"."""
+
+    offers = frozenset()
+
+    def load(self):
+        labels = np.array([0] * 36 + [1] * 4, np.int64)
+        return ImageData(np.zeros((40, 1, 4, 4), np.uint8), labels, ("many", "few"))
+
+
+@pytest.mark.parametrize(
+    ("positives", "missing"), [(["few"], "no positive"), (["many"], "no negative")]
+)
+def test_a_concept_holdout_without_positives_or_negatives_is_refused(positives, missing):
+    # holdout 0.05: 2 of 40 items, both of the 36 ("few" gets 0.2 of a seat); the pool keeps both
+    dataset = datasets.create(
+        "test_concepts_lopsided", holdout=0.05, concept={"name": "x", "positives": positives}
+    )
+    with pytest.raises(
+        HitlbenchError, match=rf"the holdout holds 2 items of concept 'x', {missing};"
+    ):
+        dataset.build(np.random.default_rng(0))
+    split = datasets.create(
+        "test_concepts_lopsided", holdout=0.5, concept={"name": "x", "positives": positives}
+    ).build(np.random.default_rng(0))
+    assert set(split.data.labels[split.holdout]) == {0, 1}  # a larger share: both, accepted

@@ -15,7 +15,7 @@ from hitlbench import testing
 from hitlbench.core.params import check_params
 from hitlbench.core.registry import parameters_of
 from hitlbench.embeddings import Embedder, cached_embeddings, dataset_embeddings, embedders
-from hitlbench.embeddings.cache import entry_paths
+from hitlbench.embeddings.cache import CHECKSUM, checksum, entry_paths
 from hitlbench.embeddings.open_clip_embedder import OpenCLIPEmbedder
 from hitlbench.embeddings.timm_embedder import TimmEmbedder
 from hitlbench.types import HitlbenchError
@@ -145,10 +145,12 @@ def test_partial_or_corrupt_entry_is_rebuilt(corrupt):
     fill()
     npy, sidecar = entry_paths(KEY, N, DIM, "float16")
     if corrupt is not corrupt_temp_left:  # the entry holds other values than compute gives
-        np.save(npy, np.full((N, DIM), 9.0, np.float16))
+        nines = np.full((N, DIM), 9.0, np.float16)
+        np.save(npy, nines)
         meta = json.loads(sidecar.read_text())
-        sidecar.write_text(json.dumps({**meta, "bytes": os.path.getsize(npy)}))
-        assert np.all(fill()[0] == 9.0)  # still a valid entry: trusted
+        valid = {**meta, "bytes": os.path.getsize(npy), CHECKSUM: checksum(nines)}
+        sidecar.write_text(json.dumps(valid))
+        assert np.all(fill()[0] == 9.0)  # still a valid entry, its digest too: trusted
     corrupt(npy, sidecar)
     array, hit, compute = fill()
     assert not hit and compute.rows == N

@@ -73,6 +73,41 @@ def test_missing_wordnet_names_the_debian_packages(tmp_path, monkeypatch):
         module.layout_dir()
 
 
+@pytest.fixture
+def truncated_wordnet(tmp_path, monkeypatch):
+    """A copy of the WordNet files whose data.noun stops after its first 1 MB (mid-line), read
+    through a fresh reader and cache folder; the real reader is back after the test."""
+    from hitlbench.zero_shot import wordnet as module
+
+    source = tmp_path / "wordnet"
+    source.mkdir()
+    for name in module.FILES:
+        if not (module.DEBIAN_DIR / name).is_file():
+            pytest.skip(f"needs Debian's WordNet files ({module.SETUP})")
+        (source / name).write_bytes((module.DEBIAN_DIR / name).read_bytes())
+    with open(source / "data.noun", "r+b") as fh:
+        fh.truncate(1_000_003)
+    monkeypatch.setenv("HITLBENCH_WORDNET", str(source))
+    monkeypatch.setenv("HITLBENCH_CACHE", str(tmp_path / "cache"))
+    wordnet.cache_clear()
+    yield source
+    wordnet.cache_clear()
+
+
+def test_a_truncated_wordnet_copy_gives_one_line_naming_the_folder_and_synset(truncated_wordnet):
+    copy = wordnet().root.path  # the layout nltk reads, in the test's cache
+    assert wordnet().synset_from_pos_and_offset("n", 1740).name() == "entity.n.01"  # before
+    for lookup in (
+        lambda: wordnet().synset_from_pos_and_offset("n", 2123045),  # as ImageNet's ids
+        lambda: class_synsets(("tabby",)),  # a class name, through the index
+    ):
+        with pytest.raises(HitlbenchError) as raised:
+            lookup()
+        message = str(raised.value)
+        assert "\n" not in message and str(truncated_wordnet) in message and copy in message
+        assert "synset n02123045 (data.noun) could not be read" in message
+
+
 def test_every_fashion_mnist_class_gets_imagenet_classes_the_nearest_claiming_them():
     from hitlbench.data.fmnist import CLASS_NAMES
 

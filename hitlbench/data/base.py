@@ -145,6 +145,8 @@ class Dataset(Component, ABC):
         require_classes(data.labels[pool], f"{what}: the pool (after split and pool_size)")
         if len(holdout) == 0:
             raise HitlbenchError(f"{what}: the holdout is empty; use a larger holdout fraction")
+        if data.concept is not None:
+            require_both_sides(data.labels[holdout], data.concept, f"{what}: the holdout")
         return SplitData(data, pool, holdout)
 
     def _require_split_data(self, data: ImageData) -> None:
@@ -166,6 +168,18 @@ def require_classes(labels: np.ndarray, what: str) -> None:
         raise HitlbenchError(
             f"{what} holds {len(labels)} items of {len(found)} class(es); a run needs at least 2 "
             "classes"
+        )
+
+
+def require_both_sides(labels: np.ndarray, concept: Any, what: str) -> None:
+    """Refuse a concept task's labels (int64 [N], 1: the concept) without a positive or without
+    a negative: its binary metrics (AUC-PR, AUROC) would have nothing to score."""
+    missing = [side for side, label in (("positive", 1), ("negative", 0)) if label not in labels]
+    if missing:
+        raise HitlbenchError(
+            f"{what} holds {len(labels)} items of concept {concept.name!r}, no "
+            f"{' and no '.join(missing)}; a concept task's holdout needs both (use a larger "
+            "holdout fraction or prevalence)"
         )
 
 

@@ -1,9 +1,13 @@
 """Embeddings on disk: one .npy per key, filled batch by batch and opened as a read-only memmap.
 
 Each entry is `<cache_root()>/embeddings/<hash>.npy` with a sidecar `<hash>.json` naming what it
-holds (key, rows, dimension, dtype, size in bytes, `complete: true`). The array is written to a
-temporary file in the same folder, flushed and renamed into place; the sidecar is written last,
-so an entry without one is unfinished. Whatever does not agree with its sidecar is rebuilt.
+holds (key, rows, dimension, dtype, size in bytes, the xxh3-128 digest of the array's bytes,
+`complete: true`). The array is written to a temporary file in the same folder, flushed and
+renamed into place; the sidecar is written last, so an entry without one is unfinished. Whatever
+does not agree with its sidecar is rebuilt; an entry whose bytes changed after they were written
+(rows overwritten, zeroed, NaN) is rebuilt with a `CacheWarning` naming it. The digest is checked
+on every hit, before the array is returned: one pass over the entry, at xxh3's speed (several
+GB/s) about the cost of reading it once (`benchmarks/test_perf_cache_check.py`).
 """
 
 from __future__ import annotations
@@ -14,18 +18,21 @@ import json
 import os
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import xxhash
 from tqdm.auto import tqdm
 
-from ..core.cache import cache_root
+from ..core.cache import CacheWarning, cache_root
 from ..core.storage import canonical_json, write_text_atomic
 
 FORMAT = 1  # bump when the layout of an entry changes
 STALE_TEMP_S = 24 * 3600  # a temporary file untouched this long was left by a killed write
+CHECKSUM = "xxh3_128"  # the sidecar field holding the hex digest of the array's bytes
 
 
 def entry_paths(key: Mapping[str, Any], n: int, dim: int, dtype: str) -> tuple[Path, Path]:
@@ -56,9 +63,11 @@ def cached_embeddings(
 
     Returns (the embeddings: a read-only `np.memmap` of `dtype` [n, dim]; whether they came from
     the cache). An entry whose sidecar is missing, unreadable or names another key, shape or
-    dtype, or whose .npy is truncated, is recomputed, never returned. Where the cache folder
-    cannot be written the embeddings are computed and returned as a read-only in-memory array.
-    Two processes filling the same entry write the same bytes; the last rename wins.
+    dtype, or whose .npy is truncated, is recomputed, never returned; so is one whose bytes no
+    longer have the digest they were written with (rows overwritten, zeroed, NaN), with a
+    `CacheWarning` naming it, so no NaN the entry picked up reaches a classifier. Where the cache
+    folder cannot be written the embeddings are computed and returned as a read-only in-memory
+    array. Two processes filling the same entry write the same bytes; the last rename wins.
 
     Raises ValueError for `n` < 0, `dim` or `batch` < 1, a `dtype` that is not a float type, and
     a `compute` result of another shape or with NaN or infinite values (after the cast: float16
@@ -83,7 +92,7 @@ def cached_embeddings(
         return array, False
     tmp, array = created
     try:
-        _fill(array, compute, batch, progress)
+        digest = _fill(array, compute, batch, progress)
         array.flush()
         del array
         size = os.path.getsize(tmp)
@@ -92,7 +101,9 @@ def cached_embeddings(
         Path(tmp).unlink(missing_ok=True)
         raise
     with contextlib.suppress(OSError):  # last: without it the entry is unfinished, rebuilt
-        write_text_atomic(sidecar, json.dumps({**expected, "bytes": size, "complete": True}))
+        write_text_atomic(
+            sidecar, json.dumps({**expected, "bytes": size, CHECKSUM: digest, "complete": True})
+        )
     _remove_stale_temps(npy)
     return np.load(npy, mmap_mode="r"), False
 
@@ -119,11 +130,39 @@ def _create_temp(
     return tmp, array
 
 
+def checksum(array: np.ndarray) -> str:
+    """The xxh3-128 hex digest of a C-contiguous array's bytes in memory order (for a memmap,
+    one pass over its file). Raises BufferError (numpy: ValueError) for a non-contiguous one."""
+    return xxhash.xxh3_128(array).hexdigest()
+
+
 def _load(npy: Path, sidecar: Path, expected: Mapping[str, Any]) -> np.memmap | None:
-    """The entry, opened read-only, when it is whole and matches `expected`; else None."""
+    """The entry, opened read-only, when it is whole, matches `expected` and its bytes still
+    have the digest they were written with; else None, with a `CacheWarning` where they do not."""
+    opened = _open(npy, sidecar, expected)
+    if opened is None:
+        return None
+    array, digest = opened
+    if checksum(array) != digest:
+        warnings.warn(
+            f"embedding cache entry {npy} ({array.shape[0]} x {array.shape[1]} {array.dtype}) "
+            f"changed after it was written: its bytes no longer match their {CHECKSUM} digest "
+            "(rows overwritten, zeroed or NaN); rebuilding it",
+            CacheWarning,
+            stacklevel=3,
+        )
+        return None
+    return array
+
+
+def _open(npy: Path, sidecar: Path, expected: Mapping[str, Any]) -> tuple[np.memmap, str] | None:
+    """(The entry opened read-only, the digest its sidecar records) when the sidecar says the
+    entry is whole and matches `expected` and the .npy agrees; else None. Reads no rows."""
     try:
         meta = json.loads(sidecar.read_text(encoding="utf-8"))
         if not isinstance(meta, dict) or meta.get("complete") is not True:
+            return None
+        if not isinstance(meta.get(CHECKSUM), str):  # written before digests were kept
             return None
         if any(canonical_json(meta.get(k)) != canonical_json(v) for k, v in expected.items()):
             return None
@@ -140,14 +179,16 @@ def _load(npy: Path, sidecar: Path, expected: Mapping[str, Any]) -> np.memmap | 
         or not array.flags.c_contiguous
     ):
         return None
-    return array
+    return array, meta[CHECKSUM]
 
 
 def _fill(
     out: np.ndarray, compute: Callable[[np.ndarray], np.ndarray], batch: int, progress: bool
-) -> None:
-    """Rows of `out` from `compute`, `batch` at a time, with a progress bar in images."""
+) -> str:
+    """Rows of `out` from `compute`, `batch` at a time, with a progress bar in images; returns
+    the `checksum` of what was written, computed batch by batch (no second pass)."""
     n, dim = out.shape
+    digest = xxhash.xxh3_128()
     with tqdm(total=n, unit="img", desc="embedding", disable=not progress) as bar:
         for start in range(0, n, batch):
             indices = np.arange(start, min(start + batch, n), dtype=np.int64)
@@ -165,7 +206,9 @@ def _fill(
                     f"as {out.dtype} (largest magnitude {np.nanmax(np.abs(rows)):.3g})"
                 )
             out[start : start + len(indices)] = cast
+            digest.update(np.ascontiguousarray(cast))
             bar.update(len(indices))
+    return digest.hexdigest()
 
 
 def _remove_stale_temps(npy: Path) -> None:

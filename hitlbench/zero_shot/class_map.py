@@ -40,6 +40,8 @@ def _phrase_synsets(phrase: str) -> list:
     if re.fullmatch(r"[\w'.-]+\.n\.\d\d", phrase):
         try:
             return [wn.synset(phrase)]
+        except HitlbenchError:  # a damaged WordNet copy, named by `wordnet()`'s reader
+            raise
         except Exception as exc:  # nltk raises WordNetError or ValueError
             raise HitlbenchError(f"{phrase!r} is not a WordNet 3.0 noun synset") from exc
     for alternative in re.split(r"[/,]", phrase):

@@ -7,6 +7,11 @@ the lexnames(5WN) manual page), and nltk refuses symbolic links that leave its f
 files are copied, `lexnames` is written from the table below, and the folder is moved into place
 in one rename (atomic: parallel cells never see half a layout); its parent joins `nltk.data.path`,
 the folders nltk agrees to read from.
+
+nltk reads the data files lazily, synset by synset, and meets a damaged or truncated file only
+then: it warns and hands back None for an offset where no synset begins, and raises assorted
+errors for lines it cannot parse. The reader here turns both into one `HitlbenchError` line
+naming the folder and the synset (`unreadable`), at the boundary, before a None travels on.
 """
 
 from __future__ import annotations
@@ -23,6 +28,11 @@ from ..types import HitlbenchError
 
 DEBIAN_DIR = Path("/usr/share/wordnet")
 SETUP = "apt-get install -y wordnet-base wordnet-sense-index"
+REINSTALL = "apt-get install -y --reinstall wordnet-base wordnet-sense-index"
+# What nltk raises on a damaged file besides its WordNetError (a line it cannot parse, with the
+# file and line): a bad number or encoding (ValueError), a line too short (IndexError,
+# StopIteration), its own sanity checks (AssertionError), an unreadable file (OSError).
+READ_ERRORS = (ValueError, LookupError, AssertionError, StopIteration, OSError)
 # The database files nltk's reader opens (index.sense and cntlist.rev for sense keys and counts).
 FILES = tuple(
     [f"{kind}.{pos}" for kind in ("data", "index") for pos in ("noun", "verb", "adj", "adv")]
@@ -82,11 +92,30 @@ def layout_dir() -> Path:
     return target
 
 
+def unreadable(folder: Path, source: Path, what: str, reason: object) -> HitlbenchError:
+    """The one-line error for a part of the WordNet copy in `folder` (nltk's layout, copied from
+    `source`) that could not be read: `what` names it (a synset, or the index files)."""
+    # nltk's messages quote whole lines, newlines too; a line cut short raises a bare StopIteration
+    reason = " ".join(str(reason).split()) or type(reason).__name__
+    reason = reason if len(reason) <= 120 else reason[:117] + "..."
+    return HitlbenchError(
+        f"WordNet 3.0 in {folder} (copied from {source}) is damaged or truncated: {what} could "
+        f"not be read ({reason}); check or reinstall {source} ({REINSTALL}), then delete "
+        f"{folder} so that it is copied again"
+    )
+
+
 @functools.cache
 def wordnet():
-    """nltk's WordNet reader (`nltk.corpus.reader.WordNetCorpusReader`) on the offline layout."""
+    """nltk's WordNet reader (`nltk.corpus.reader.WordNetCorpusReader`) on the offline layout.
+
+    Raises `HitlbenchError` (`unreadable`) where the copy's index files cannot be parsed; the
+    reader raises it for a synset whose line in a data file is missing or cannot be parsed."""
     import nltk.data
     from nltk.corpus.reader import WordNetCorpusReader
+    from nltk.corpus.reader.wordnet import WordNetError
+
+    errors = (WordNetError, *READ_ERRORS)
 
     class WordNet30(WordNetCorpusReader):
         """WordNet 3.0 itself: nltk's map from 3.0 sense ids (used for the Open Multilingual
@@ -96,9 +125,29 @@ def wordnet():
         def map_wn(self, version="wordnet"):
             return None
 
-    folder = layout_dir()
+        def synset_from_pos_and_offset(self, pos, offset):
+            """The synset at byte `offset` of the data file of `pos`; HitlbenchError where no
+            synset line begins there or it cannot be parsed (nltk: a warning and None)."""
+            known = self._synset_offset_cache[pos].get(offset)
+            if known is not None:
+                return known
+            what = f"synset {pos}{int(offset):08d} (data.{self._FILEMAP.get(pos, 'adj')})"
+            try:
+                with warnings.catch_warnings():  # "No WordNet synset found": raised below
+                    warnings.simplefilter("ignore", UserWarning)
+                    synset = super().synset_from_pos_and_offset(pos, offset)
+            except errors as exc:
+                raise unreadable(folder, source, what, exc) from exc
+            if synset is None:
+                raise unreadable(folder, source, what, "no synset line begins at that offset")
+            return synset
+
+    folder, source = layout_dir(), _source()
     if str(folder.parent) not in nltk.data.path:  # nltk reads only under its data paths
         nltk.data.path.append(str(folder.parent))
-    with warnings.catch_warnings():  # "multilingual functions are not available": none asked
-        warnings.simplefilter("ignore", UserWarning)
-        return WordNet30(str(folder), None)
+    try:
+        with warnings.catch_warnings():  # "multilingual functions are not available": none asked
+            warnings.simplefilter("ignore", UserWarning)
+            return WordNet30(str(folder), None)
+    except errors as exc:
+        raise unreadable(folder, source, "the index files", exc) from exc
