@@ -22,6 +22,7 @@ from ..registries import COMPONENT_KINDS, REGISTRIES
 from ..simulation.loop import run_loop
 from ..simulation.parts import Components, LoopRngs, LoopSettings
 from ..types import Action, Effort, Gold, HitlbenchError
+from ..zero_shot.base import Labeler
 from .results import SCHEMA, environment, record_path
 from .spec import SPEC_KINDS, check_annotations, device_available, instantiate, run_id
 
@@ -114,6 +115,14 @@ def _proposal_summary(rows: list[dict]) -> dict[str, Any]:
         "proposal_accuracy": round(right / proposed, 6) if proposed else None,
         "unparseable": rows[-1]["unparseable_cum"] if rows else 0,
     }
+
+
+def labeler_summary(classifier: Any) -> dict[str, Any]:
+    """What a zero-shot classifier's labeler adds to the record's summary
+    (`Labeler.record_summary`; the `openai` labeler: its replies counted by kind, and how far a
+    run against a live server repeats); nothing for another classifier."""
+    labeler = getattr(classifier, "labeler", None)
+    return dict(labeler.record_summary()) if isinstance(labeler, Labeler) else {}
 
 
 def execute(
@@ -218,7 +227,11 @@ def execute(
             **({"n_gold": int(len(gold.indices))} if gold is not None else {}),
         },
         "rounds": rows,
-        "summary": {**summarize(rows, spec, budget), "error_analysis": errors.as_record()},
+        "summary": {
+            **summarize(rows, spec, budget),
+            **labeler_summary(parts.classifier),
+            "error_analysis": errors.as_record(),
+        },
         "time_s": {"total": round(time.perf_counter() - started, 3)},
     }
     return record, write_json_atomic(path, record)

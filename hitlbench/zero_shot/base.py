@@ -56,5 +56,10 @@ class Labeler(Component, ABC):
         """The task's true labels by dataset index (int64), given before the first answer; only
         a simulated labeler reads them, to draw its answers."""
 
+    def record_summary(self) -> dict[str, Any]:
+        """What the run's record adds to its summary (the `openai` labeler: its replies counted
+        by kind); nothing by default."""
+        return {}
+
 
 labelers: Registry[Labeler] = Registry("labeler", Labeler, group="hitlbench.labelers")

@@ -1,6 +1,10 @@
 """A vision-language model's free-text answer, mapped onto one of the task's class names.
 
-`parse_reply` never guesses; it tries two rules in turn and gives -1 where neither decides.
+`read_reply` sorts a reply first: a reasoning block that never closes (`<think>` with no
+`</think>`: the reply was cut off inside it) is `truncated`; the finished blocks are dropped and
+what follows is the answer; an answer that refuses or hedges ("I'm sorry", "I cannot tell",
+"I am not sure", "hard to say") is `refused`. Only then does `parse_reply` read the answer as a
+class. It never guesses; it tries two rules in turn and gives -1 where neither decides.
 
 1. Exact: the answer, each of its lines, and each side of an answer like "Dachshund (Dog)" are
    stripped of surrounding whitespace, quotes, markdown and punctuation and of prefixes such as
@@ -13,7 +17,13 @@
    placed under the class whose synsets (`class_map.class_synsets`) it is one of, or a hyponym
    of, the nearest in the hypernym hierarchy ("T-shirt" is jersey.n.03, under both T-shirt/top's
    jersey.n.03 and Shirt's shirt.n.01: T-shirt/top, the nearer). Exactly one class claimed this
-   way names the answer; none, several, or a sense equally near two classes: -1.
+   way names the answer; none, several, or a sense equally near two classes: -1. Phrases never
+   span a clause boundary (punctuation, a new line). A pronoun, article, quantifier,
+   preposition, conjunction or form of "be", "do" or "have" is never looked up on its own
+   (WordNet reads "I" as the number one, "a" as an ampere, "in" as an inch). A number word or
+   numeral is looked up only as the answer: last in its clause (or before "and", "or") and not
+   after a determiner ("The digit seven" and "it's a 7." name 7; "two dogs", "one of the
+   digits" and "the one" name no number).
 """
 
 from __future__ import annotations
@@ -33,6 +43,41 @@ _PREFIX = re.compile(
 _PARENS = re.compile(r"^(.*?)\s*\(([^()]*)\)$")
 _WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 _LONGEST = 3  # words in the longest phrase looked up in WordNet
+_CLAUSE = re.compile(r"[.,;:!?()\[\]\n]+")
+# Words never looked up on their own: pronouns, articles, quantifiers, and the prepositions,
+# conjunctions and forms of be, do and have that WordNet knows as nouns of another meaning.
+_NEVER_ALONE = frozenset({
+    "i", "me", "my", "mine", "myself", "you", "your", "yours", "yourself", "he", "him", "his",
+    "himself", "she", "her", "hers", "herself", "it", "its", "itself", "we", "us", "our", "ours",
+    "ourselves", "they", "them", "their", "theirs", "themselves", "this", "that", "these", "those",
+    "who", "whom", "whose", "which", "what", "a", "an", "the", "some", "any", "all", "no", "none",
+    "each", "every", "both", "either", "neither", "few", "many", "much", "several", "more", "most",
+    "less", "least", "enough", "other", "another", "such", "lot", "lots", "plenty", "about", "as",
+    "at", "by", "for", "from", "in", "into", "of", "on", "onto", "to", "with", "within", "without",
+    "than", "and", "or", "but", "nor", "if", "so", "am", "is", "are", "was", "were", "be", "been",
+    "being", "do", "does", "did", "have", "has", "had",
+})  # fmt: skip
+_NUMBER_WORDS = frozenset({
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
+    "nineteen", "twenty",
+})  # fmt: skip
+_DETERMINERS = frozenset({
+    "the", "this", "that", "these", "those", "which", "each", "every", "any", "no", "another",
+})  # fmt: skip
+_CONJUNCTIONS = frozenset({"and", "or", "but", "nor"})
+_UNFINISHED = re.compile(r"<(think|thinking|reasoning)>", re.IGNORECASE)
+_FINISHED = re.compile(r"<(think|thinking|reasoning)>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_CLOSING = re.compile(r"</(?:think|thinking|reasoning)\s*>", re.IGNORECASE)
+_REFUSAL = re.compile(
+    r"\b(?:sorry|apologi[sz]e|unsure|uncertain|as an ai"
+    r"|i (?:can ?not|can't|could ?not|couldn't|won't|will not|do ?n[o']t know|have no idea)"
+    r"|i(?:'m| am) (?:unable|not able)"
+    r"|(?:can ?not|can't|could ?not|couldn't) (?:tell|say|determine|identify|classify|be sure)"
+    r"|not (?:sure|certain|possible to|able to)"
+    r"|unable to|(?:hard|difficult|impossible) to (?:tell|say|determine|identify))\b",
+    re.IGNORECASE,
+)
 
 
 def _key(text: str) -> str:
@@ -67,13 +112,25 @@ def _exact(text: str, class_names: Sequence[str]) -> set[int]:
     return found
 
 
-def _answer_senses(text: str) -> list:
-    """Noun synsets of the longest phrases WordNet knows, read left to right."""
+def _looked_up_alone(words: Sequence[str], i: int) -> bool:
+    """Whether the single word `words[i]` of a clause may name the answer (module docstring)."""
+    word = words[i]
+    if word in _NEVER_ALONE:
+        return False
+    if word in _NUMBER_WORDS or word.isdigit():
+        last = i == len(words) - 1 or words[i + 1] in _CONJUNCTIONS
+        return last and (i == 0 or words[i - 1] not in _DETERMINERS)
+    return True
+
+
+def _clause_senses(words: Sequence[str]) -> list:
+    """Noun synsets of the longest phrases WordNet knows in one clause, read left to right."""
     wn = wordnet()
-    words = _WORD.findall(text.lower())
     found, i = [], 0
     while i < len(words):
         for n in range(min(_LONGEST, len(words) - i), 0, -1):
+            if n == 1 and not _looked_up_alone(words, i):
+                continue
             phrase = "_".join(words[i : i + n])
             senses = wn.synsets(phrase, pos="n") or wn.synsets(phrase.replace("-", "_"), pos="n")
             if senses:
@@ -83,6 +140,12 @@ def _answer_senses(text: str) -> list:
         else:
             i += 1
     return found
+
+
+def _answer_senses(text: str) -> list:
+    """Noun synsets of the answer's phrases, clause by clause."""
+    clauses = _CLAUSE.split(text.lower().replace("\u2019", "'"))
+    return [sense for clause in clauses for sense in _clause_senses(_WORD.findall(clause))]
 
 
 def _by_wordnet(text: str, class_names: Sequence[str], synsets: Mapping[str, Sequence]) -> set[int]:
@@ -107,3 +170,38 @@ def parse_reply(text: str, class_names: Sequence[str], synsets: Mapping[str, Seq
     """
     found = _exact(text, class_names) or _by_wordnet(text, class_names, synsets)
     return next(iter(found)) if len(found) == 1 else -1
+
+
+def answer_part(text: str) -> str | None:
+    """`text` without its finished reasoning blocks (`<think>...</think>`, also `<thinking>`
+    and `<reasoning>`; a server that drops the opening tag leaves the text before the last
+    closing one, dropped too), stripped of surrounding whitespace; None where a block opens and
+    never closes (the reply was cut off inside it)."""
+    text = _FINISHED.sub(" ", text)
+    closing = list(_CLOSING.finditer(text))
+    if closing:
+        text = text[closing[-1].end() :]
+    return None if _UNFINISHED.search(text) else text.strip()
+
+
+def is_refusal(answer: str) -> bool:
+    """Whether an answer refuses or hedges ("I'm sorry", "I cannot", "I am not sure", "hard to
+    tell"); such an answer is never read as a class, whatever class it also names."""
+    return _REFUSAL.search(re.sub(r"\s+", " ", answer.replace("\u2019", "'"))) is not None
+
+
+def read_reply(
+    text: str, class_names: Sequence[str], synsets: Mapping[str, Sequence]
+) -> tuple[str, int]:
+    """A reply's kind and class: ("answered", index into `class_names`), or ("truncated", -1)
+    for a reasoning block that never closes, ("refused", -1) for a refusal or hedge,
+    ("unparseable", -1) for an answer that names no class or several (module docstring).
+
+    Raises `HitlbenchError` as `parse_reply` does."""
+    answer = answer_part(text)
+    if answer is None:
+        return "truncated", -1
+    if is_refusal(answer):
+        return "refused", -1
+    index = parse_reply(answer, class_names, synsets)
+    return ("answered" if index >= 0 else "unparseable"), index
