@@ -205,3 +205,38 @@ def test_without_crowd_kit_the_error_names_the_extra(monkeypatch):
     with pytest.raises(HitlbenchError, match=r"pip install 'hitlbench\[crowd\]'"):
         aggregate("dawid_skene", *arrays, 2, np.random.default_rng(0))
     assert aggregate("majority_vote", *arrays, 2, np.random.default_rng(0)) == {0: 1}
+
+
+NOBODY_SURE = {"k": 3, "accuracies": [0.0, 0.0, 0.0], "unsure": 1.0}  # unsure x error rate 1
+
+
+@pytest.mark.parametrize("method", ["majority_vote", "dawid_skene", "glad", "mace"])
+def test_every_aggregation_refuses_a_round_without_a_usable_answer(method, tmp_path, spec):
+    if method != "majority_vote":
+        pytest.importorskip("crowdkit")
+    crowd = {"name": "crowd", "params": {**NOBODY_SURE, "aggregation": method}}
+    with pytest.raises(HitlbenchError, match="marked every item of round 0's batch unsure"):
+        execute(spec(crowd), out=tmp_path)
+    none = np.zeros(0, np.int64)
+    assert aggregate(method, none, none, none, 3, np.random.default_rng(0)) == {}
+
+
+def test_the_cli_refuses_a_crowd_that_is_never_sure_in_one_line(tmp_path):
+    pytest.importorskip("crowdkit")  # GLAD divided by zero here (MACE too: in-process above)
+    crowd = ["--oracle", "crowd", "--set", "oracle.aggregation=glad"]
+    crowd += [f"--set=oracle.{key}={value}" for key, value in NOBODY_SURE.items()]
+    out = hitlbench("run", "--dataset", "digits", *crowd, *FAST, "--out", str(tmp_path))
+    assert out.returncode == 2, out.stderr
+    assert "marked every item of round 0's batch unsure" in out.stderr
+    assert "Traceback" not in out.stderr and "crowdkit" not in out.stderr
+
+
+@pytest.mark.parametrize("method", ["majority_vote", "dawid_skene", "glad", "mace"])
+def test_items_nobody_was_sure_of_get_no_label_and_the_others_theirs(method):
+    if method != "majority_vote":
+        pytest.importorskip("crowdkit")
+    # items 0 and 1 answered (unanimously), item 2's answers were all unsure and are left out
+    items, workers, labels = (
+        np.array(a) for a in ([0, 0, 0, 1, 1], [0, 1, 2, 0, 2], [2] * 3 + [1] * 2)
+    )
+    assert aggregate(method, items, workers, labels, 3, np.random.default_rng(0)) == {0: 2, 1: 1}

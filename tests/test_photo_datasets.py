@@ -321,6 +321,69 @@ def test_a_box_past_the_edge_is_clipped_to_the_image(name, tmp_path):
     assert box[2] == S and box[1] == 4.0 and box[3] == 12.0
 
 
+def test_a_box_in_the_original_photo_s_pixels_is_refused_naming_its_annotation(tmp_path):
+    """Image 0 is 40x32; its box given in the pixels of a 2x larger original is not clipped."""
+    make_coco(tmp_path)
+    replace_in(tmp_path / "_annotations.coco.json", "[10, 8, 20, 16]", "[20, 16, 40, 32]")
+    message = (
+        r"annotation 2 \(id 0\): box \(20, 16, 60, 48\) lies outside the image "
+        r"\(x 0..40, y 0..32\) by more than rounding \(1 pixel\)"
+    )
+    with pytest.raises(HitlbenchError, match=message):
+        COCOBoxes(root=str(tmp_path), image_size=S).load()
+
+
+def yolo_with_classes_txt(root: Path) -> Path:
+    """The YOLO fixture laid out as Label Studio exports it: classes.txt, no data.yaml."""
+    first = make_yolo(root)
+    (root / "data.yaml").unlink()
+    (root / "classes.txt").write_text("".join(f"{name}\n" for name in CLASSES))
+    return first
+
+
+def test_yolo_reads_label_studio_s_classes_txt(tmp_path):
+    first = yolo_with_classes_txt(tmp_path)
+    data = YOLOBoxes(root=str(tmp_path), image_size=S).load()
+    check_loaded(data, YOLO_ORDER, first)  # class names from classes.txt, in line order
+    (tmp_path / "classes.txt").write_text("alpha\n\nbeta\ngamma\n")
+    with pytest.raises(HitlbenchError, match=r"classes.txt line 2: blank line among the class"):
+        YOLOBoxes(root=str(tmp_path), image_size=S).load()
+
+
+def coco_json(root: Path) -> Path:
+    return root / "_annotations.coco.json"
+
+
+DUPLICATES = {  # (format, what is listed twice): (mutation, what the message must say)
+    ("coco_boxes", "image id"): (
+        lambda r: replace_in(coco_json(r), '"id": 101, "file_name"', '"id": 100, "file_name"'),
+        r"_annotations.coco.json: images\[0\] and images\[1\] have the same id 100",
+    ),
+    ("coco_boxes", "file name"): (
+        lambda r: replace_in(coco_json(r), '"file_name": "01.jpg"', '"file_name": "00.jpg"'),
+        r"images\[0\] and images\[1\] have the same file_name '00.jpg'",
+    ),
+    ("voc_boxes", "file name"): (
+        lambda r: replace_in(r / "Annotations/01.xml", "<filename>01.jpg<", "<filename>00.jpg<"),
+        r"Annotations/01.xml: describes image .*JPEGImages/00.jpg, as .*Annotations/00.xml does",
+    ),
+    ("yolo_boxes", "file name"): (
+        lambda r: draw(r / "train/images/00.png", 0),
+        r"train/images/00.png: same file name as 00.jpg but for the suffix",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", DUPLICATES, ids=[f"{f}-{what}" for f, what in DUPLICATES])
+def test_an_image_listed_twice_is_refused_naming_it(case, tmp_path):
+    cls, make, _ = FORMATS[case[0]]
+    make(tmp_path)
+    mutate, message = DUPLICATES[case]
+    mutate(tmp_path)
+    with pytest.raises(HitlbenchError, match=message):
+        cls(root=str(tmp_path), image_size=S).load()
+
+
 def test_default_root_is_under_hitlbench_data(monkeypatch, tmp_path):
     make_cub(tmp_path / "CUB_200_2011")
     monkeypatch.setenv("HITLBENCH_DATA", str(tmp_path))
@@ -377,40 +440,46 @@ DOG_FIRST = "Images/n02090000-alpha/n02090000_00.jpg"
 DOG_ANNOTATION = "Annotation/n02090000-alpha/n02090000_00"
 ERRORS = [
     # (format, what is broken, mutation of the fixture root, file the message must name)
-    ("cub200", "no area inside", lambda r: replace_in(r / "bounding_boxes.txt", "1 10.0 8.0 20.0", "1 50.0 8.0 20.0"), "bounding_boxes.txt"),
+    ("cub200", "no area inside", lambda r: replace_in(r / "bounding_boxes.txt", "1 10.0 8.0 20.0", "1 40.2 8.0 0.5"), "bounding_boxes.txt"),
+    ("cub200", "far outside", lambda r: replace_in(r / "bounding_boxes.txt", "1 10.0 8.0 20.0", "1 10.0 8.0 32.0"), "bounding_boxes.txt"),
     ("cub200", "x1 < x0", lambda r: replace_in(r / "bounding_boxes.txt", "1 10.0 8.0 20.0", "1 10.0 8.0 -5.0"), "bounding_boxes.txt"),
     ("cub200", "missing annotation file", lambda r: (r / "bounding_boxes.txt").unlink(), "bounding_boxes.txt"),
     ("cub200", "undecodable image", lambda r: corrupt(r / CUB_FIRST), "alpha_00.jpg"),
     ("cub200", "class id out of range", lambda r: replace_in(r / "image_class_labels.txt", "1 1\n", "1 4\n"), "image_class_labels.txt"),
     ("cub200", "missing image", lambda r: (r / CUB_FIRST).unlink(), "images.txt"),
     ("cub200", "box of an unknown image", lambda r: replace_in(r / "bounding_boxes.txt", "1 10.0", "99 10.0"), "bounding_boxes.txt"),
-    ("stanford_dogs", "no area inside", lambda r: replace_in(r / DOG_ANNOTATION, "<xmin>10</xmin><ymin>8</ymin><xmax>30<", "<xmin>41</xmin><ymin>8</ymin><xmax>50<"), DOG_ANNOTATION),
+    ("stanford_dogs", "no area inside", lambda r: replace_in(r / DOG_ANNOTATION, "<xmin>10</xmin><ymin>8</ymin><xmax>30<", "<xmin>40.2</xmin><ymin>8</ymin><xmax>40.7<"), DOG_ANNOTATION),
+    ("stanford_dogs", "far outside", lambda r: replace_in(r / DOG_ANNOTATION, "<xmax>30<", "<xmax>42<"), DOG_ANNOTATION),
     ("stanford_dogs", "x1 < x0", lambda r: replace_in(r / DOG_ANNOTATION, "<xmax>30<", "<xmax>3<"), DOG_ANNOTATION),
     ("stanford_dogs", "missing annotation file", lambda r: (r / DOG_ANNOTATION).unlink(), DOG_ANNOTATION),
     ("stanford_dogs", "undecodable image", lambda r: corrupt(r / DOG_FIRST), DOG_FIRST),
     ("stanford_dogs", "missing image", lambda r: (r / DOG_FIRST).unlink(), DOG_ANNOTATION),
     ("stanford_dogs", "test list names a missing image", drop_dog_07, "test_list.mat"),
-    ("imagefolder_boxes", "no area inside", lambda r: replace_in(r / "boxes.csv", "img00.png,10,8,30", "img00.png,45,8,60"), "boxes.csv"),
+    ("imagefolder_boxes", "no area inside", lambda r: replace_in(r / "boxes.csv", "img00.png,10,8,30", "img00.png,40.1,-1,40.9"), "boxes.csv"),
+    ("imagefolder_boxes", "far outside", lambda r: replace_in(r / "boxes.csv", "img00.png,10,8,30", "img00.png,10,8,42"), "boxes.csv line 3"),
     ("imagefolder_boxes", "x1 < x0", lambda r: replace_in(r / "boxes.csv", "img00.png,10,8,30", "img00.png,10,8,5"), "boxes.csv"),
     ("imagefolder_boxes", "missing annotation file", lambda r: (r / "boxes.csv").unlink(), "boxes.csv"),
     ("imagefolder_boxes", "undecodable image", lambda r: corrupt(r / "alpha/img00.png"), "img00.png"),
     ("imagefolder_boxes", "image without a box", lambda r: draw(r / "beta/extra.png", 1), "boxes.csv"),
     ("imagefolder_boxes", "missing image", lambda r: (r / "beta/img01.png").unlink(), "boxes.csv"),
     ("coco_boxes", "no area inside", lambda r: replace_in(r / "_annotations.coco.json", "[10, 8, 20, 16]", "[-0.9, 10, 0.6, 20]"), "_annotations.coco.json"),
+    ("coco_boxes", "far outside", lambda r: replace_in(r / "_annotations.coco.json", "[10, 8, 20, 16]", "[10, 8, 20, 48]"), "_annotations.coco.json annotation 2 (id 0)"),
     ("coco_boxes", "x1 < x0", lambda r: replace_in(r / "_annotations.coco.json", "[10, 8, 20, 16]", "[10, 8, -20, 16]"), "_annotations.coco.json"),
     ("coco_boxes", "missing annotation file", lambda r: (r / "_annotations.coco.json").unlink(), "_annotations.coco.json"),
     ("coco_boxes", "undecodable image", lambda r: corrupt(r / "00.jpg"), "00.jpg"),
     ("coco_boxes", "class id out of range", lambda r: replace_in(r / "_annotations.coco.json", '"category_id": 1, "bbox": [10', '"category_id": 7, "bbox": [10'), "_annotations.coco.json"),
     ("coco_boxes", "missing image", lambda r: (r / "00.jpg").unlink(), "_annotations.coco.json"),
     ("coco_boxes", "box of an unknown image", lambda r: replace_in(r / "_annotations.coco.json", '"image_id": 101', '"image_id": 555'), "_annotations.coco.json"),
-    ("yolo_boxes", "no area inside", lambda r: replace_in(r / "train/labels/00.txt", "0 0.5 0.5 0.5", "0 1.5 0.5 0.5"), "00.txt"),
+    ("yolo_boxes", "no area inside", lambda r: replace_in(r / "train/labels/00.txt", "0 0.5 0.5 0.5", "0 1.002 0.5 0.002"), "00.txt"),
+    ("yolo_boxes", "far outside", lambda r: replace_in(r / "train/labels/00.txt", "0 0.5 0.5 0.5", "0 0.75 0.5 0.52"), "00.txt line 2"),
     ("yolo_boxes", "x1 < x0", lambda r: replace_in(r / "train/labels/00.txt", "0 0.5 0.5 0.5", "0 0.5 0.5 -0.5"), "00.txt"),
     ("yolo_boxes", "missing annotation file", lambda r: (r / "train/labels/01.txt").unlink(), "01.txt"),
     ("yolo_boxes", "missing data.yaml", lambda r: (r / "data.yaml").unlink(), "data.yaml"),
     ("yolo_boxes", "undecodable image", lambda r: corrupt(r / "train/images/00.jpg"), "00.jpg"),
     ("yolo_boxes", "class id out of range", lambda r: replace_in(r / "train/labels/01.txt", "1 ", "3 "), "01.txt"),
     ("yolo_boxes", "labels of a missing image", lambda r: (r / "train/images/01.jpg").unlink(), "01.txt"),
-    ("voc_boxes", "no area inside", lambda r: replace_in(r / "Annotations/00.xml", "<xmin>10</xmin><ymin>8</ymin><xmax>30<", "<xmin>41</xmin><ymin>8</ymin><xmax>50<"), "00.xml"),
+    ("voc_boxes", "no area inside", lambda r: replace_in(r / "Annotations/00.xml", "<xmin>10</xmin><ymin>8</ymin><xmax>30<", "<xmin>40.2</xmin><ymin>8</ymin><xmax>40.7<"), "00.xml"),
+    ("voc_boxes", "far outside", lambda r: replace_in(r / "Annotations/00.xml", "<xmax>30<", "<xmax>42<"), "00.xml object 0"),
     ("voc_boxes", "x1 < x0", lambda r: replace_in(r / "Annotations/00.xml", "<xmax>30<", "<xmax>3<"), "00.xml"),
     ("voc_boxes", "missing image", lambda r: (r / "JPEGImages/01.jpg").unlink(), "01.xml"),
     ("voc_boxes", "undecodable image", lambda r: corrupt(r / "JPEGImages/00.jpg"), "00.jpg"),
@@ -422,6 +491,7 @@ ERRORS = [
 
 PROBLEM = {  # what each kind of breakage must say, besides the file's name
     "no area inside": "no area inside the image",
+    "far outside": "outside the image .* by more than rounding",
     "x1 < x0": "x1 <= x0",
     "missing annotation file": "annotation file missing",
     "missing data.yaml": "annotation file missing",
@@ -551,6 +621,21 @@ def test_hf_errors_name_the_row_or_file(broken, params, named, tmp_path):
     with pytest.raises(HitlbenchError) as info:
         hf_dataset(tmp_path, **params).load()
     assert named in str(info.value), str(info.value)
+
+
+def test_hf_the_same_image_in_two_rows_is_refused(tmp_path):
+    (tmp_path / "copy").mkdir(), (tmp_path / "name").mkdir()
+    image_1 = {"bytes": png_bytes(1), "path": "01.png"}  # row 0 made a copy of row 1
+    with pytest.raises(HitlbenchError, match=r"row 1: image '01.png' is also .* row 0"):
+        hf_dataset(tmp_path / "copy", broken={"image": image_1}).load()
+    other = {"bytes": png_bytes(0), "path": "01.png"}  # another image that shares the name
+    assert len(hf_dataset(tmp_path / "name", broken={"image": other}).load()) == N
+
+
+def test_hf_a_box_beyond_the_image_is_refused(tmp_path):
+    far = {"objects": {"bbox": [[10, 8, 32, 16]], "category": [0]}}  # x1 = 42 on a 40 px image
+    with pytest.raises(HitlbenchError, match=r"row 0 \(image 00.png\): box .* lies outside"):
+        hf_dataset(tmp_path, broken=far).load()
 
 
 def test_hf_needs_a_path():

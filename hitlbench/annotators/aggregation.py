@@ -59,7 +59,15 @@ def aggregate(
     n_classes: int,
     rng: np.random.Generator,
 ) -> dict[int, int]:
-    """{item: aggregated label} by `method` (one of `METHODS`) over all the answers given."""
+    """{item: aggregated label} by `method` (one of `METHODS`) over all the answers given.
+
+    `items`, `workers` and `labels` are int arrays [n], one answer each (unsure answers left
+    out). With no answer at all (n = 0: everyone unsure) no item has a label and the result is
+    {} for every method, where crowd-kit's GLAD and MACE would divide by zero; the loop then
+    refuses a round that leaves nothing to train on (`LoopState.take`).
+    """
+    if not len(items):
+        return {}
     if method == "majority_vote":
         return majority_vote(items, labels, n_classes, rng)
     return crowd_kit(method, items, workers, labels, int(rng.integers(2**31)))

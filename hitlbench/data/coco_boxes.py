@@ -46,6 +46,21 @@ def read_json(path: Path) -> dict[str, Any]:
     return coco
 
 
+def check_unique_images(coco: dict[str, Any], path: Path) -> None:
+    """No two `images` entries share an id or a file_name (annotations could not tell which
+    image they describe, or one file would be two items); an error naming both entries."""
+    for key in ("id", "file_name"):
+        first: dict[Any, int] = {}
+        for k, image in enumerate(coco["images"]):
+            value = image[key]
+            if value in first:
+                raise HitlbenchError(
+                    f"{path}: images[{first[value]}] and images[{k}] have the same {key} "
+                    f"{value!r}; each image must be listed once"
+                )
+            first[value] = k
+
+
 def _image_sizes(coco: dict[str, Any], path: Path) -> dict[Any, tuple[float, float] | None]:
     """image id -> (width, height) as the file records them, None where it does not."""
     sizes = {}
@@ -65,7 +80,7 @@ def object_boxes(
 
     References are checked; a crowd region (`iscrowd: 1`, a group of objects the format marks
     as such) is no object box and is skipped; every other box is clipped to its image where the
-    file records the image's size (`photo.clip_box`).
+    file records the image's size (`photo.clip_box`: a rounding overshoot only, else refused).
     """
     sizes = _image_sizes(coco, path)
     category_ids = {category["id"] for category in coco["categories"]}
@@ -101,12 +116,13 @@ class COCOBoxes(LocalPhotoDataset):
     """A COCO JSON detection export (Lin et al. 2014 format) as images with one labeled box each.
 
     Reads `annotation_file` (default Roboflow's `_annotations.coco.json`) in `root`, images from
-    `image_dir` (relative to `root`). Crowd regions (`iscrowd: 1`) are not objects and are
-    skipped; boxes are clipped to the image size the file records. Each image's object is its
-    largest box (by area) and its label that box's category; classes are the categories that
-    label at least one image, in id order. Images without any box are left out and counted in
-    the provenance, as are the crowd regions skipped. `root` defaults to
-    `$HITLBENCH_DATA/coco_boxes`.
+    `image_dir` (relative to `root`). Two images with one id or one file_name are refused. Crowd
+    regions (`iscrowd: 1`) are not objects and are skipped; a box past the image size the file
+    records by up to a pixel (rounding) is clipped to it, one further out refused, naming its
+    annotation. Each image's object is its largest box (by area) and its label that box's
+    category; classes are the categories that label at least one image, in id order. Images
+    without any box are left out and counted in the provenance, as are the crowd regions
+    skipped. `root` defaults to `$HITLBENCH_DATA/coco_boxes`.
     """
 
     version = "2"  # as PhotoDataset's, and 1 took crowd regions for objects
@@ -131,6 +147,7 @@ class COCOBoxes(LocalPhotoDataset):
         root = data_root(self.root, "coco_boxes", "coco_boxes", LAYOUT, URL)
         path = root / self.annotation_file
         coco = read_json(path)
+        check_unique_images(coco, path)
         boxes, crowds = object_boxes(coco, path)
         chosen = [(image, boxes[image["id"]]) for image in coco["images"] if image["id"] in boxes]
         objects = [

@@ -39,6 +39,21 @@ def walk(value: Any, fields: list[str]) -> Any:
     return value
 
 
+def check_unique_images(items: list[PhotoItem]) -> None:
+    """No image in two rows: the same file name with the same bytes (embedded images) or the
+    same file (images on disk); an error naming both rows otherwise, e.g. for a one-row-per-box
+    layout. Different images that only share a name pass."""
+    first: dict[tuple[str, str | None], str] = {}
+    for item in items:
+        key = (item.path, None if item.data is None else hashlib.sha256(item.data).hexdigest())
+        if key in first:
+            raise HitlbenchError(
+                f"{item.origin}: image {item.path!r} is also {first[key]}; each image must be one "
+                "row (several boxes of an image go into one row's list of boxes)"
+            )
+        first[key] = item.origin
+
+
 @datasets.register("hf_boxes")
 class HFBoxes(PhotoDataset):
     """Any Hugging Face dataset with image, label and box columns (`datasets.load_dataset`).
@@ -47,10 +62,12 @@ class HFBoxes(PhotoDataset):
     **load_kwargs)`: local files work offline (`path: parquet` with `data_files`, or
     `path: imagefolder` with `data_dir`), a Hub id needs a connection. Columns may be dotted
     (`objects.bbox`, `objects.category`); a row with several boxes takes its largest box and
-    that box's label, a row with none is left out. Boxes are `box_format` (xyxy or xywh) in
-    pixels, or fractions of the image with `box_normalized`. Class names come from a ClassLabel
-    feature, else the sorted label strings, else the ids. `hf_test_split` names the split that
-    `split: official` holds out (loaded after `hf_split`).
+    that box's label, a row with none is left out; two rows with one image (the same file, or
+    the same name and bytes) are refused. Boxes are `box_format` (xyxy or xywh) in pixels, or
+    fractions of the image with `box_normalized`; a box past the image by a rounding overshoot
+    (a pixel, 0.5 % of a fraction) is clipped to it, one further out refused, naming its row.
+    Class names come from a ClassLabel feature, else the sorted label strings, else the ids.
+    `hf_test_split` names the split that `split: official` holds out (loaded after `hf_split`).
     """
 
     def __init__(
@@ -205,6 +222,7 @@ class HFBoxes(PhotoDataset):
             )
             for image, box, label, where in objects
         ]
+        check_unique_images(items)
         return PhotoSet(
             items=items,
             class_names=names,

@@ -51,9 +51,10 @@ class ImageFolderBoxes(LocalPhotoDataset):
 
     The 17Flowers dataset of Holmes et al. (Nilsback & Zisserman 2006) has no box file of its
     own: sort its jpg/ into one folder per class and write `boxes_file` (default boxes.csv) with
-    the columns path,x0,y0,x1,y1 (path relative to `root`, corners in pixels). Classes are the
-    folder names in sorted order; every image needs a box, and where an image has several rows
-    the largest box is its object. `root` defaults to `$HITLBENCH_DATA/flowers17`.
+    the columns path,x0,y0,x1,y1 (path relative to `root`, corners in pixels; a corner past the
+    image by up to a pixel is clipped to it, one further out refused, naming its line). Classes
+    are the folder names in sorted order; every image needs a box, and where an image has several
+    rows the largest box is its object. `root` defaults to `$HITLBENCH_DATA/flowers17`.
     """
 
     def __init__(

@@ -3,13 +3,15 @@
 Every loader reads its native annotation format into a `PhotoSet` of `PhotoItem`s (one object
 box per image, in the original pixels); `load_photos` turns that into `ImageData` with RGB images
 resized to a square and the boxes scaled with them. Every image is decoded by `decode.as_shown`
-and every box checked by `clip_box` against the decoded image: coordinates outside the image are
-clipped to it (export tools round, e.g. a normalised 1.0004), and a box with no positive area
-after clipping is refused, naming its annotation. Loaders whose format records the image size
-(COCO, Pascal VOC, YOLO's fractions) clip every annotation with `clip_box` as they parse, so the
-largest box, the image's object, is chosen among clipped boxes. Decoded arrays are kept in the
-artefact cache (`hitlbench.core.cache`), keyed by the annotations' checksum and each image file's size
-and mtime.
+and every box checked by `clip_box` against the decoded image: a coordinate past the image's edge
+by a rounding overshoot (up to `PIXEL_SLACK` pixel, or `FRACTION_SLACK` of a normalised
+coordinate: export tools round, e.g. a normalised 1.0004) is clipped to it; one further out (a box
+in another image's pixels, say the original photo's against a resized copy) is refused, as is a
+box with no positive area after clipping, each naming its annotation. Loaders whose format
+records the image size (COCO, Pascal VOC, YOLO's fractions) clip every annotation with `clip_box`
+as they parse, so the largest box, the image's object, is chosen among clipped boxes. Decoded
+arrays are kept in the artefact cache (`hitlbench.core.cache`), keyed by the annotations'
+checksum, each image file's size and mtime, and the slack.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ from .decode import as_shown
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"})
 Box = tuple[float, float, float, float]
+PIXEL_SLACK = 1.0  # pixels a coordinate may pass the image's edge by (rounding) and be clipped
+FRACTION_SLACK = 0.005  # the same for a normalised coordinate (0.5 % of the image's side)
 
 
 @dataclass(frozen=True)
@@ -66,8 +70,9 @@ class PhotoDataset(Dataset):
     """Base of the photo datasets: RGB images resized to `image_size` squares (stretched)."""
 
     offers = frozenset({Want.BOX})
-    # 1: 16-bit images clipped to white, alpha dropped, EXIF orientation ignored, and a box more
-    # than a pixel outside its image refused (now: clipped, refused only with no area left)
+    # 1: 16-bit images clipped to white, alpha dropped, EXIF orientation ignored. A box more
+    # than a rounding overshoot outside its image is refused, as in 1 (clipped for a while in 2,
+    # with no valid input changed): no version bump, every box that loads is the same as in 2
     version = "2"
 
     def __init__(
@@ -185,14 +190,30 @@ def ordered(box: Iterable[float], where: str) -> Box:
     return box
 
 
-def clip_box(box: Iterable[float], width: float, height: float, where: str) -> Box:
-    """`box` (xyxy) clipped to a `width` x `height` image (pixels, or 1 x 1 for fractions); an
-    error naming `where` when no positive area is left inside the image, or a coordinate is not
-    a finite number."""
+def clip_box(
+    box: Iterable[float], width: float, height: float, where: str, *, fractions: bool = False
+) -> Box:
+    """`box` (xyxy) clipped to a `width` x `height` image (pixels; `fractions`: a 1 x 1 image).
+
+    Only a rounding overshoot is clipped: up to `PIXEL_SLACK` pixel past an edge, or
+    `FRACTION_SLACK` with `fractions`. Raises `HitlbenchError` naming `where` when a coordinate
+    is not a finite number, lies further outside the image (a box in the wrong units or another
+    image's pixels), or no positive area is left inside the image after clipping.
+    """
     given = tuple(float(v) for v in box)
     if not np.isfinite(given).all():
         raise HitlbenchError(f"{where}: box {_fmt(given)} has a coordinate that is not a number")
-    x0, y0, x1, y1 = np.clip(given, 0.0, [width, height, width, height]).tolist()
+    slack = FRACTION_SLACK if fractions else PIXEL_SLACK
+    extent = [width, height, width, height]
+    beyond = [v < -slack or v > side + slack for v, side in zip(given, extent, strict=True)]
+    if any(beyond):
+        corner = ("x0", "y0", "x1", "y1")[beyond.index(True)]
+        raise HitlbenchError(
+            f"{where}: box {_fmt(given)} lies outside the image (x 0..{width:g}, y 0..{height:g}) "
+            f"by more than rounding ({slack:g}{'' if fractions else ' pixel'}) at {corner}; "
+            "are its coordinates in other units or another image's pixels?"
+        )
+    x0, y0, x1, y1 = np.clip(given, 0.0, extent).tolist()
     if not (x1 > x0 and y1 > y0):
         raise HitlbenchError(
             f"{where}: box {_fmt(given)} has no area inside the image "
@@ -242,8 +263,12 @@ def _items_digest(items: Sequence[PhotoItem]) -> str:
 def _scaled_box(item: PhotoItem, width: int, height: int, size: int) -> np.ndarray:
     """The item's box clipped to the image (`clip_box`) in pixels of the `size` square."""
     extent = np.array([width, height, width, height], np.float64)
-    box = np.asarray(item.box, np.float64) * (extent if item.normalized else 1.0)
-    clipped = clip_box(box, width, height, f"{item.origin} (image {item.path})")
+    where = f"{item.origin} (image {item.path})"
+    if item.normalized:  # the fractions' own slack, then pixels
+        box = np.asarray(clip_box(item.box, 1.0, 1.0, where, fractions=True)) * extent
+    else:
+        box = np.asarray(item.box, np.float64)
+    clipped = clip_box(box, width, height, where)
     return (np.asarray(clipped) * size / extent).astype(np.float32)
 
 
@@ -293,6 +318,7 @@ def load_photos(photos: PhotoSet, *, image_size: int) -> ImageData:
         "checksum": photos.checksum,
         "items": _items_digest(photos.items),
         "image_size": image_size,
+        "box_slack": [PIXEL_SLACK, FRACTION_SLACK],  # boxes are checked while decoding
     }
     arrays = cached_arrays("photos", key, lambda: _decode_all(photos, image_size))
     return ImageData(

@@ -56,8 +56,8 @@ class VOCAnnotation:
 def read_voc(path: Path) -> VOCAnnotation:
     """Parse a Pascal VOC XML file; boxes are clipped to `<size>` where it is given.
 
-    Raises `HitlbenchError` naming the file for invalid XML, a box corner that is not a number
-    or a box with no area inside the image.
+    Raises `HitlbenchError` naming the file for invalid XML, a box corner that is not a number,
+    a box past `<size>` by more than a pixel (`photo.clip_box`) or with no area inside it.
     """
     try:
         root = ElementTree.parse(require_file(path)).getroot()
@@ -104,6 +104,19 @@ def _image_for(annotation: VOCAnnotation, xml: Path, image_dir: Path) -> Path:
     )
 
 
+def check_one_annotation_each(described: list[tuple[Path, Path]]) -> None:
+    """No image is described by two annotation files ((image, XML) pairs); an error naming both
+    XMLs otherwise (two `<filename>`s alike, or one matching another XML's name)."""
+    first: dict[Path, Path] = {}
+    for image, xml in described:
+        if image in first:
+            raise HitlbenchError(
+                f"{xml}: describes image {image}, as {first[image]} does; each image must have "
+                "one annotation file"
+            )
+        first[image] = xml
+
+
 def _held_out(root: Path) -> tuple[set[str] | None, Path | None]:
     """Image ids of ImageSets/Main/test.txt (else val.txt), and that file; (None, None) without."""
     for name in ("test.txt", "val.txt"):
@@ -119,9 +132,11 @@ class VOCBoxes(LocalPhotoDataset):
     layout most VOC exports use, as images with one labeled box each.
 
     Each XML names its image in `<filename>` (else the image shares the XML's name). Objects
-    marked `difficult` are skipped (the VOC evaluation ignores them), boxes are clipped to
-    `<size>`, and each image's object is its largest remaining box, labeled with that object's
-    `<name>`; classes are the names that label at least one image, sorted. Images whose every
+    marked `difficult` are skipped (the VOC evaluation ignores them), a box past `<size>` by up
+    to a pixel (rounding) is clipped to it and one further out refused, naming its object, and
+    each image's object is its largest remaining box, labeled with that object's `<name>`;
+    classes are the names that label at least one image, sorted. Two XML files that describe one
+    image are refused. Images whose every
     object is difficult are left out and counted in the provenance. Corners are used as written
     (VOC counts pixels from 1; the shift is under a pixel of the resized image). `split: official`
     holds out the ids in ImageSets/Main/test.txt (or val.txt). `root` defaults to
@@ -134,14 +149,16 @@ class VOCBoxes(LocalPhotoDataset):
             root, ("JPEGImages", "Annotations"), "voc_boxes", LAYOUT
         )
         xmls = sorted(annotation_dir.glob("*.xml"))
-        chosen, skipped = [], 0
+        chosen, described, skipped = [], [], 0
         for xml in xmls:
             annotation = read_voc(xml)
             if not annotation.objects:
                 skipped += 1
                 continue
             image = _image_for(annotation, xml, image_dir)
+            described.append((image, xml))
             chosen.append((image, annotation.objects[largest([o.box for o in annotation.objects])]))
+        check_one_annotation_each(described)
         names = sorted({obj.name for _, obj in chosen})
         index = {name: k for k, name in enumerate(names)}
         items = [
