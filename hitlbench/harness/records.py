@@ -7,13 +7,12 @@ the split, the pool and the initial weights for every method of a setting.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..core.storage import canonical_json
+from ..core.storage import canonical_json, loads_finite
 from ..types import HitlbenchError
 from .record_metrics import derived_value, is_derived
 
@@ -95,13 +94,17 @@ def _failure(record: Mapping[str, Any]) -> str:
 
 
 def load_records(paths_or_dirs: str | os.PathLike | Iterable[str | os.PathLike]) -> Records:
-    """Run records from files and folders; failed cells (an `error` key) go to `.failed`."""
+    """Run records from files and folders; failed cells (an `error` key) go to `.failed`.
+
+    Raises `LeaderboardError` naming the file for a record that cannot be read, is not JSON,
+    holds NaN or an infinity (naming the field too: hitlbench writes neither, so such a
+    record was made or edited elsewhere) or is not a run record."""
     if isinstance(paths_or_dirs, str | os.PathLike):
         paths_or_dirs = [paths_or_dirs]
     records, failed = [], {}
     for path in _record_files(paths_or_dirs):
         try:
-            record = json.loads(path.read_text())
+            record = loads_finite(path.read_text())
         except (OSError, ValueError) as exc:
             raise LeaderboardError(f"cannot read record {path}: {exc}") from exc
         if not isinstance(record, dict) or not ({"error", "summary"} & set(record)):

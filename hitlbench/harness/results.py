@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import subprocess
@@ -12,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.storage import canonical_json as canonical_json  # re-exported: records' old path
+from ..core.storage import loads_finite
 from ..core.storage import spec_hash as spec_hash
 from ..core.storage import write_json_atomic as write_json_atomic
 from ..core.storage import write_text_atomic as write_text_atomic
@@ -25,8 +25,9 @@ def record_path(out: str | os.PathLike, group: str, rid: str) -> Path:
 
 
 def read_record(path: str | os.PathLike) -> dict:
-    with open(path) as fh:
-        return json.load(fh)
+    """The JSON of a record file; OSError when unreadable, ValueError when it is not JSON or
+    holds NaN or an infinity (`storage.NonFiniteError`, naming the field)."""
+    return loads_finite(Path(path).read_text())
 
 
 def _git(root: Path, *args: str) -> subprocess.CompletedProcess:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..core.storage import write_text_atomic
+from ..core.storage import cannot_write, write_text_atomic
 from ..harness.questions import Margin, Questions
 from ..harness.records import (
     BEST_PRIOR_ROW,
@@ -360,8 +360,15 @@ def suite_options(suite: Suite) -> dict[str, Any]:
 def write(
     records_dir: str | os.PathLike, out_path: str | os.PathLike, **render_kwargs: Any
 ) -> Path:
-    """Render the records in `records_dir` and write the markdown atomically to `out_path`."""
+    """Render the records in `records_dir` and write the markdown atomically to `out_path`:
+    the whole board is rendered first, so a record it refuses leaves the old file as it was.
+
+    Raises `LeaderboardError` for records it refuses (`load_records`, `build`) and
+    `HitlbenchError` naming `out_path` when it cannot be written (a folder that cannot be
+    created, a read-only or pseudo file system, a folder in its place)."""
     records = load_records(records_dir)
-    return write_text_atomic(
-        Path(out_path), render(records, failed=records.failed, **render_kwargs)
-    )
+    text = render(records, failed=records.failed, **render_kwargs)
+    try:
+        return write_text_atomic(Path(out_path), text)
+    except OSError as exc:
+        raise cannot_write("the leaderboard", out_path, exc) from exc

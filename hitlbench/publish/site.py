@@ -17,11 +17,14 @@ give byte-identical trees.
 
 from __future__ import annotations
 
+import os
 import shutil
+import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..core.storage import cannot_write
 from ..harness.records import CEILING, REFERENCE_MAP_ROWS, Records, load_records, method_of
 from ..harness.suites import SUITE_DIR, Suite, find_suite, load_suite
 from ..types import HitlbenchError
@@ -41,17 +44,53 @@ def _write(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8", newline="\n")
 
 
-def _clear(out: Path) -> None:
-    """Empty `out` for a new build: a site built before is removed; any other non-empty folder
-    is refused (HitlbenchError), so a mistyped --out deletes nothing."""
-    if out.exists() and (out / MARKER).is_file():
-        shutil.rmtree(out)
-    elif out.exists() and (not out.is_dir() or any(out.iterdir())):
+def _check_out(out: Path) -> None:
+    """Refuse (HitlbenchError) an `out` that exists and is neither a site this command built nor
+    an empty folder, so a mistyped --out deletes nothing."""
+    if (out / MARKER).is_file() or not out.exists():
+        return
+    if not out.is_dir() or any(out.iterdir()):
         raise HitlbenchError(
             f"{out} exists and is not a site this command built; pick another --out"
         )
-    out.mkdir(parents=True, exist_ok=True)
-    _write(out / MARKER, "built by `hitlbench site`; the next build replaces this folder\n")
+
+
+def _sibling(out: Path, kind: str) -> Path:
+    """A fresh dot-name beside `out` (".site.building-1a2b…"): the build and the old site
+    sit there while the new one is swapped in, on the same file system, so renames work."""
+    return out.with_name(f".{out.name}.{kind}-{uuid.uuid4().hex[:12]}")
+
+
+def _staging(out: Path) -> Path:
+    """Create the empty folder the site is built in, beside `out`.
+
+    Raises HitlbenchError naming `out` when its folder cannot be created or written."""
+    staging = _sibling(out, "building")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging.mkdir()
+    except OSError as exc:
+        raise cannot_write("the site", out, exc) from exc
+    return staging
+
+
+def _swap(staging: Path, out: Path) -> None:
+    """Put the complete site `staging` in `out`'s place: an old `out` is moved aside first and
+    deleted only once the new one is in; if the move in fails, the old one is put back."""
+    if not out.exists() and not out.is_symlink():
+        staging.rename(out)
+        return
+    old = _sibling(out, "old")
+    out.rename(old)
+    try:
+        staging.rename(out)
+    except OSError:
+        old.rename(out)
+        raise
+    if old.is_symlink():  # --out was a link to a site: the link goes, not what it points to
+        old.unlink()
+    else:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def _groups(records: Sequence[Mapping[str, Any]], methods: Sequence[str]) -> dict[str, list]:
@@ -123,16 +162,36 @@ def build_site(
 ) -> Path:
     """Build the site into `out` (replacing a site built there before) from the records under
     `records_root/<suite>/` and the SVGs under `figures_root/<suite>/`, for `suites` (names
-    under benchmarks/; default every one). Returns the index page's path.
+    under benchmarks/; default every one). Returns the index page's path. The site is built in
+    a folder beside `out` and swapped in only when complete, so a build that fails leaves the
+    old site whole.
 
-    Raises HitlbenchError for an unknown suite, a non-empty `out` that is not a site, or records
-    a leaderboard refuses (`LeaderboardError`: no baseline runs, two records of one seed)."""
+    Raises HitlbenchError for an unknown suite, a non-empty `out` that is not a site, an `out`
+    whose folder cannot be created or written, or records a leaderboard refuses
+    (`LeaderboardError`: unreadable, NaN or infinite numbers, no baseline runs, two records of
+    one seed)."""
     names = list(suites or sorted(p.stem for p in SUITE_DIR.glob("*.yaml")))
     loaded = [(load_suite(name), find_suite(name)) for name in names]
-    _clear(out)
+    target = Path(os.path.abspath(out)) if out.name in ("", "..") else out  # has a sibling
+    _check_out(target)
+    staging = _staging(target)
+    try:
+        _build(staging, loaded, records_root, figures_root)
+        _swap(staging, target)
+    except OSError as exc:
+        raise HitlbenchError(f"site not built, {out} left as it was: {exc}") from exc
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)  # gone already once swapped in
+    return out / "index.html"
+
+
+def _build(
+    out: Path, loaded: Sequence[tuple[Suite, Path]], records_root: Path, figures_root: Path
+) -> None:
+    """Write the marker, the assets, every suite's pages and the index into the empty `out`."""
+    _write(out / MARKER, "built by `hitlbench site`; the next build replaces this folder\n")
     (out / "assets").mkdir()
     for asset in sorted(p for p in ASSETS.iterdir() if p.is_file()):
         shutil.copyfile(asset, out / "assets" / asset.name)
     entries = [_suite(s, path, records_root, figures_root, out) for s, path in loaded]
     _write(out / "index.html", index_page(entries))
-    return out / "index.html"
