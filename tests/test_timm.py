@@ -80,3 +80,24 @@ def test_head_tuning_trains_the_head_alone_on_features_computed_once(monkeypatch
     assert np.allclose(proba, full, atol=1e-5)  # the cached path is the whole network's output
     with pytest.raises(ValueError, match="tune must be one of"):
         TimmClassifier(tune="body")
+
+
+def test_a_fixed_size_network_is_refused_other_inputs_before_training():
+    """A ViT's patch embedding takes 224x224 only: 96 px crops are refused when the classifier
+    is bound (naming the size and the parameter), and 224 px ones are taken."""
+    task = tiny_data().task()
+    vit = "vit_tiny_patch16_224"
+    small = TimmClassifier(arch=vit, pretrained=False, input_size=96)
+    with pytest.raises(
+        HitlbenchError, match=r"takes only 224x224 inputs .* classifier.input_size=224"
+    ):
+        small.bind(task, device="cpu", seed=0)
+    TimmClassifier(arch=vit, pretrained=False, input_size=224).bind(task, device="cpu", seed=0)
+
+
+def test_the_timm_embedder_refuses_a_fixed_size_network_other_inputs():
+    from hitlbench.embeddings.timm_embedder import TimmEmbedder
+
+    embedder = TimmEmbedder(arch="vit_tiny_patch16_224", pretrained=False, input_px=64)
+    with pytest.raises(HitlbenchError, match=r"takes only 224x224 inputs .* input_px=224"):
+        embedder.bind(device="cpu", seed=0)

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from ..core.content_cache import once_per_content
-from ..core.pretrained import create_timm, imagenet_input
+from ..core.pretrained import create_timm, imagenet_input, require_input_size
 from .base import classifiers
 from .torch_image import Recipe, TorchImageClassifier
 
@@ -51,9 +51,10 @@ class TimmClassifier(TorchImageClassifier):
     repeated to three channels.
     """
 
-    # Before ImageNet normalisation and the per-image feature cache moved to `core`: records
-    # equal (benchmarks/same_behaviour.py, spec timm_head_box_regressor_bb).
-    same_behaviour_as = ("2c693319e7017462",)
+    # Before ImageNet normalisation and the per-image feature cache moved to `core`, and before
+    # a fixed-size network (a ViT) refused other input sizes: records equal
+    # (benchmarks/same_behaviour.py, spec timm_head_box_regressor_bb).
+    same_behaviour_as = ("2c693319e7017462", "d5afd32f0a6cb4a2")
 
     def __init__(
         self,
@@ -112,7 +113,9 @@ class TimmClassifier(TorchImageClassifier):
 
     def build(self, task):
         self._features = {}  # new weights: no cached features
-        return create_timm(self.arch, pretrained=self.pretrained, num_classes=task.n_classes)
+        net = create_timm(self.arch, pretrained=self.pretrained, num_classes=task.n_classes)
+        require_input_size(net, self.arch, self.input_size, "classifier.input_size")
+        return net
 
     def encode(self, images):
         if self.tune == "all":

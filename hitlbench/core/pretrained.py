@@ -121,6 +121,27 @@ def create_timm(arch: str, *, pretrained: bool, **kwargs) -> torch.nn.Module:
         ) from exc
 
 
+def fixed_input_size(net: torch.nn.Module) -> tuple[int, int] | None:
+    """The (height, width) in pixels a network takes and no other, or None where any size
+    goes: a timm model whose patch embedding is built for one image size (a ViT, a Swin)."""
+    embed = getattr(net, "patch_embed", None)
+    if embed is None or not getattr(embed, "strict_img_size", False):
+        return None
+    size = getattr(embed, "img_size", None)
+    return None if size is None else (int(size[0]), int(size[1]))
+
+
+def require_input_size(net: torch.nn.Module, arch: str, size: int, parameter: str) -> None:
+    """Refuse (`HitlbenchError`, naming the size it needs and the parameter to set) inputs of
+    `size` x `size` pixels for a network with another fixed input size, before any training."""
+    needed = fixed_input_size(net)
+    if needed is not None and needed != (size, size):
+        raise HitlbenchError(
+            f"timm architecture {arch!r} takes only {needed[0]}x{needed[1]} inputs (its patch "
+            f"embedding is built for that size), not {size}x{size}; set {parameter}={needed[0]}"
+        )
+
+
 def network_input(
     images: np.ndarray,
     *,

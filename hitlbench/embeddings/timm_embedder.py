@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..core.pretrained import create_timm, network_input
+from ..core.pretrained import create_timm, network_input, require_input_size
 from ..core.torch_rng import seeded
 from ..types import HitlbenchError
 from .base import Embedder, embedders
@@ -60,6 +60,7 @@ class TimmEmbedder(Embedder):
 
         with seeded(seed):  # random init (also before pretrained weights load) from `seed` only
             net = create_timm(self.arch, pretrained=self.pretrained, num_classes=0)
+        require_input_size(net, self.arch, self.input_px, "the embedder's input_px")
         config = resolve_data_config({}, model=net)
         self.device = torch.device(device)
         self.net = net.eval().to(self.device)
