@@ -932,3 +932,20 @@ def test_the_object_mask_alone_is_no_prior_and_no_reference_map_means_no_prior_r
     md = board(prior_records(methods=("Random", "Margin")), metrics=PRIOR_METRICS)
     assert list(table(md, "## dataset.name=digits")) == ["Random", "Margin"]
     assert "best prior" not in md
+
+
+def test_a_board_with_explanation_metrics_names_the_map_they_score():
+    runs = [make_record("Random", s) for s in range(3)]
+    for run in runs:
+        run["spec"]["evaluation_cam"] = {"method": "input_gradient", "relu": True, "norm": "max"}
+    metrics = ["final_accuracy", DICE]
+    margins = Questions(margins={**MARGINS, DICE: Margin(value=None, reason="r")})
+    md = board(runs, metrics=metrics, questions=margins)
+    assert "- explanation map scored: input gradient (Ross et al. 2017), ReLU, max-normalised" in md
+    assert "explanation map" not in board(runs)  # no metric scores a map
+    runs[0]["spec"]["evaluation_cam"] = {"relu": True, "weights": "gradcam", "norm": "max"}
+    mixed = board(runs, metrics=metrics, questions=margins)
+    assert (
+        "- WARNING: the records score different explanation maps: Grad-CAM at the classifier's "
+        "`cam_layer` (gradcam weights), ReLU, max-normalised (1 record); input gradient"
+    ) in mixed

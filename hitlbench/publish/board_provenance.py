@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ..core.provenance import behaviour_hash, kept_behaviours
-from ..harness.records import row_name
+from ..harness.records import row_name, scores_a_map
 from ..registries import REGISTRIES
 from .comparisons import DASH
 from .markdown_tables import table_block
@@ -54,6 +54,37 @@ def provenance(records: Sequence[Mapping[str, Any]]) -> list[str]:
         f"- data: {source} (sha256 {sha}{f'; {package}' if package else ''})"
         for source, sha, package in data
     ]
+
+
+def _map_text(cam: Mapping[str, Any]) -> str:
+    """An `evaluation_cam` in words: which map, of which layer, how it is made positive and
+    normalised (records from before `method` and `layer` existed drew Grad-CAM at the
+    classifier's own `cam_layer`)."""
+    method, layer = cam.get("method", "gradcam"), cam.get("layer")
+    if method == "input_gradient":
+        what = "input gradient (Ross et al. 2017)"
+    else:
+        where = f"`{layer}`" if layer else "the classifier's `cam_layer`"
+        what = f"Grad-CAM at {where} ({cam.get('weights', 'gradcam')} weights)"
+    relu = "ReLU, " if cam.get("relu", True) else ""
+    return f"{what}, {relu}{cam.get('norm', 'max')}-normalised"
+
+
+def explanation_maps(records: Sequence[Mapping[str, Any]], metrics: Sequence[str]) -> list[str]:
+    """A bullet naming the saliency map the explanation metrics score (the records'
+    `evaluation_cam`), and a warning where records scored different maps; nothing for a board
+    without a metric that scores a map."""
+    if not any(scores_a_map(m) for m in metrics):
+        return []
+    cams: dict[str, int] = defaultdict(int)
+    for r in records:
+        cams[_map_text(r.get("spec", {}).get("evaluation_cam") or {})] += 1
+    if len(cams) == 1:
+        return [f"- explanation map scored: {next(iter(cams))}"]
+    found = "; ".join(
+        f"{text} ({n} record{'' if n == 1 else 's'})" for text, n in sorted(cams.items())
+    )
+    return [f"- WARNING: the records score different explanation maps: {found}"]
 
 
 def _component_texts(records: Iterable[Mapping[str, Any]], kind: str) -> dict[str, set[str]]:

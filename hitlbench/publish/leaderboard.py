@@ -40,6 +40,7 @@ from .board_provenance import (
     code_warnings,
     column_names,
     components,
+    explanation_maps,
     failed_cells,
     provenance,
     unrun,
@@ -302,7 +303,7 @@ def build(
         n_records=len(records),
         methods=methods,
         opening=opening_lines(sections, questions, baseline),
-        provenance=provenance(records),
+        provenance=provenance(records) + explanation_maps(records, metrics),
         notices=column_names(metrics)
         + unrun(method_order, groups, contrasts)
         + code_warnings(records, groups)
