@@ -4,15 +4,11 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 
 import pytest
+from plugin_packages import hitlbench, install_plugin
 
-PYPROJECT = """
-[build-system]
-requires = ["setuptools>=70"]
-build-backend = "setuptools.build_meta"
-
+PROJECT = """
 [project]
 name = "hitlbench-reverse-sampler"
 version = "0.3.0"
@@ -43,25 +39,7 @@ class ReverseOrder(Sampler):
 
 @pytest.fixture(scope="module")
 def plugin_site(tmp_path_factory):
-    src = tmp_path_factory.mktemp("plugin_src")
-    (src / "pyproject.toml").write_text(PYPROJECT)
-    (src / "reverse_sampler.py").write_text(textwrap.dedent(MODULE))
-    site = tmp_path_factory.mktemp("plugin_site")
-    done = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-         "--no-index", "--target", str(site), str(src)],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    return site
-
-
-def hitlbench(site, *args):
-    env = {**os.environ, "PYTHONPATH": str(site)}
-    return subprocess.run(
-        [sys.executable, "-m", "hitlbench.cli", *args],
-        capture_output=True, text=True, timeout=300, env=env,
-    )  # fmt: skip
+    return install_plugin(tmp_path_factory, PROJECT, {"reverse_sampler.py": MODULE})
 
 
 def test_installed_plugin_is_listed_with_its_origin(plugin_site):

@@ -3,23 +3,16 @@ contract 1, whose predict_proba and predict take no `items`, is called as it was
 the loop and the contract templates; one whose explain takes no `target` is refused when it
 loads, in one line naming the change."""
 
-import subprocess
-import sys
-import textwrap
-
 import numpy as np
 import pytest
+from plugin_packages import hitlbench, install_plugin
 
 from hitlbench import testing
 from hitlbench.classifiers.base import Classifier
 from hitlbench.core.component import CONTRACT
 from hitlbench.types import FitReport
 
-PYPROJECT = """
-[build-system]
-requires = ["setuptools>=70"]
-build-backend = "setuptools.build_meta"
-
+PROJECT = """
 [project]
 name = "hitlbench-centroid-v1"
 version = "1.0.0"
@@ -74,25 +67,7 @@ class OldExplainer(NearestCentroid):
 
 @pytest.fixture(scope="module")
 def plugin_site(tmp_path_factory):
-    src = tmp_path_factory.mktemp("contract_src")
-    (src / "pyproject.toml").write_text(PYPROJECT)
-    (src / "centroid_v1.py").write_text(textwrap.dedent(MODULE))
-    site = tmp_path_factory.mktemp("contract_site")
-    done = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-         "--no-index", "--target", str(site), str(src)],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    return site
-
-
-def hitlbench(site, *args):
-    env = {"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"}
-    return subprocess.run(
-        [sys.executable, "-m", "hitlbench.cli", *args],
-        capture_output=True, text=True, timeout=300, env=env,
-    )  # fmt: skip
+    return install_plugin(tmp_path_factory, PROJECT, {"centroid_v1.py": MODULE})
 
 
 def test_list_shows_each_classifiers_contract_and_refuses_an_old_explain(plugin_site):
