@@ -166,6 +166,7 @@ def _bound(oracle: Oracle, data: ImageData) -> Oracle:
     if n_gold:
         picked = np.arange(len(data) - n_gold, len(data))
         gold = Gold(picked, data.labels[picked])
+    oracle.prepare(data, progress=False)
     oracle.bind(data.task(), gold=gold, rng=np.random.default_rng(0))
     return oracle
 

@@ -240,3 +240,16 @@ def test_items_nobody_was_sure_of_get_no_label_and_the_others_theirs(method):
         np.array(a) for a in ([0, 0, 0, 1, 1], [0, 1, 2, 0, 2], [2] * 3 + [1] * 2)
     )
     assert aggregate(method, items, workers, labels, 3, np.random.default_rng(0)) == {0: 2, 1: 1}
+
+
+def test_a_run_with_item_dependent_crowds_prepares_them_and_records_their_mistakes(
+    tmp_path, spec, monkeypatch
+):
+    monkeypatch.setenv("HITLBENCH_CACHE", str(tmp_path / "cache"))
+    crowd = {"name": "crowd", "params": {"k": 3, "accuracies": [0.6] * 3, "error_model": "item"}}
+    record, _ = execute(spec(crowd), out=tmp_path)
+    assert list((tmp_path / "cache" / "item_difficulty").glob("*.npz"))  # fitted once, cached
+    for row in record["rounds"]:
+        assert 0.0 <= row["oracle"]["wrong_agreement"] <= 1.0
+        assert -1.0 <= row["oracle"]["error_correlation"] <= 1.0
+    assert record["spec"]["oracle"]["params"]["error_model"] == "item"

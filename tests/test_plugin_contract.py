@@ -80,7 +80,7 @@ def test_list_shows_each_classifiers_contract_and_refuses_an_old_explain(plugin_
     assert failed == [
         "  FAILED plugin 'old_explainer' (centroid_v1:OldExplainer): TypeError: "
         "OldExplainer.explain takes no `target`: it is written to classifier contract 1, "
-        "where explain(images) drew the predicted class's Grad-CAM; contract 2 calls "
+        "where explain(images) drew the predicted class's Grad-CAM; since contract 2 hitlbench calls "
         "explain(images, *, target, cam, masks)"
     ]
 

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..types import NO_ANSWER
 from .confusion import draw
+from .item_errors import ItemErrors
 
 UNSURE = -1  # the label of an item the person marked unsure: it never enters training
 
@@ -16,21 +17,42 @@ UNSURE = -1  # the label of an item the person marked unsure: it never enters tr
 @dataclass(frozen=True)
 class Person:
     """A person with confusion matrix `confusion` ([C, C], row t: their answers when the truth
-    is t) who marks an item unsure with probability `unsure` x their error rate on its class."""
+    is t) who marks an item unsure with probability `unsure` x their error rate on it.
+
+    With `item_errors` their errors depend on the item (`item_errors.ItemErrors`, calibrated to
+    `confusion`); without, every item of a class is alike (`error_model: uniform`).
+    """
 
     confusion: np.ndarray
     unsure: float = 0.0
+    item_errors: ItemErrors | None = None
 
-    def answer(self, truth: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """Their own answer for each true label (int64 [N]), one draw per item."""
-        return draw(self.confusion, truth, rng.random(len(truth)))
+    def answer(
+        self, truth: np.ndarray, rng: np.random.Generator, items: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Their own answer (int64 [N]) to each item: true labels `truth` [N], dataset indices
+        `items` [N] (needed with item-dependent errors; ValueError without them)."""
+        if self.item_errors is None:
+            return draw(self.confusion, truth, rng.random(len(truth)))
+        return self.item_errors.answer(self._indices(items, truth), truth, rng)
 
-    def unsure_of(self, truth: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """[N] bool: the items they mark unsure; more likely on classes they get wrong more."""
+    def unsure_of(
+        self, truth: np.ndarray, rng: np.random.Generator, items: np.ndarray | None = None
+    ) -> np.ndarray:
+        """[N] bool: the items they mark unsure; more likely where they err more."""
         if self.unsure <= 0:
             return np.zeros(len(truth), bool)
-        error = 1.0 - np.diag(self.confusion)[np.asarray(truth)]
+        if self.item_errors is None:
+            error = 1.0 - np.diag(self.confusion)[np.asarray(truth)]
+        else:
+            error = self.item_errors.rates[self._indices(items, truth)]
         return rng.random(len(truth)) < self.unsure * error
+
+    @staticmethod
+    def _indices(items: np.ndarray | None, truth: np.ndarray) -> np.ndarray:
+        if items is None or len(items) != len(truth):
+            raise ValueError("item-dependent errors need the dataset index of every item")
+        return np.asarray(items, np.int64)
 
 
 def respond(

@@ -11,7 +11,9 @@ from .registry import parameters_of
 # The plugin contract's version: what hitlbench calls on each kind of component. Version 2 added
 # the keyword `items` to Classifier.predict_proba and predict and the keywords target, cam and
 # masks to Classifier.explain (`classifiers.contract` calls classifiers written to version 1).
-CONTRACT = 2
+# Version 3 added the keyword `items` to Oracle.own_answers (`oracles.contract` calls oracles
+# written to version 2).
+CONTRACT = 3
 
 
 class Component:

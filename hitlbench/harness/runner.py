@@ -178,9 +178,9 @@ def execute(
     cam = CamSpec(**spec["evaluation_cam"])
     parts.classifier.check_cam(cam)  # a layer the network lacks, before any training
     parts.classifier.reveal(split.data.labels)  # read by simulated labelers only
-    prepared = [  # classifier first: an embedding pass both need runs on the run's device
+    prepared = [  # classifier first: an embedding pass the sampler needs runs on the run's device
         part.prepare(split.data, progress=on_start is not None)
-        for part in (parts.classifier, parts.sampler)
+        for part in (parts.classifier, parts.sampler, parts.oracle)
     ]
     parts.detector.bind(
         device=spec["device"], seed=int(seeds["detector_init"].generate_state(1)[0])

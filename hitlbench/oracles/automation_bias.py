@@ -42,11 +42,14 @@ class AutomationBias(PersonOracle):
         self.box_tolerance = self.checked_box_tolerance(box_tolerance)
         self.inner = nested_component(oracles, annotator, "perfect")
 
+    def prepare(self, data, *, progress):
+        return self.inner.prepare(data, progress=progress)
+
     def bind(self, task, *, gold, rng):
         self.inner.bind(task, gold=gold, rng=rng)
 
-    def own_answers(self, truth, rng):
-        return self.inner.own_answers(truth, rng)
+    def own_answers(self, truth, rng, *, items):
+        return self.inner.own_answers(truth, rng, items=items)
 
     def accept_wrong(self, proposal: Proposal | None) -> np.ndarray | float:
         if proposal is not None and self.scale_by_confidence:

@@ -8,14 +8,16 @@ proposal by it. `person_review` applies it for one person and counts what it cos
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
 from ..annotators.person import UNSURE, respond
 from ..core.component import Component
+from ..core.contract import adapt_methods
 from ..core.metrics import box_iou
 from ..core.registry import Registry
+from ..data.base import ImageData
 from ..types import (
     MASK_OF_WANT,
     NO_ANSWER,
@@ -38,6 +40,18 @@ class Oracle(Component, ABC):
     # True: it only takes pre-labels, so the classifier must propose before any fit
     needs_ready_classifier: ClassVar[bool] = False
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Set `contract`: 2 for a class whose own_answers takes no `items`, wrapped so that
+        callers may pass it (contract 3 added it)."""
+        super().__init_subclass__(**kwargs)
+        cls.contract = adapt_methods(cls, ("own_answers",), "items", written_to=2)
+
+    def prepare(self, data: ImageData, *, progress: bool) -> str | None:
+        """Called once before `bind` with the whole collection (dataset indices are its rows),
+        for a person whose errors depend on the item (`error_model: item`); returns a line for
+        the user or None."""
+        return None
+
     def bind(  # noqa: B027 - optional hook
         self, task: TaskInfo, *, gold: Gold | None, rng: np.random.Generator
     ) -> None:
@@ -48,9 +62,12 @@ class Oracle(Component, ABC):
         """How many pool items to keep aside as hidden gold-standard items (never trained on)."""
         return 0
 
-    def own_answers(self, truth: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    def own_answers(
+        self, truth: np.ndarray, rng: np.random.Generator, *, items: np.ndarray
+    ) -> np.ndarray:
         """What the person would answer with no proposal ([N] int, `UNSURE` for an item they
-        mark unsure); an oracle that wraps a person (`automation_bias`) asks this."""
+        mark unsure) to dataset items `items` (int64 [N]) whose true labels are `truth` [N];
+        an oracle that wraps a person (`automation_bias`) asks this."""
         return np.asarray(truth).copy()
 
     def relabel(self, items: np.ndarray) -> np.ndarray | None:
@@ -95,7 +112,7 @@ class PersonOracle(Oracle):
     def review(self, items, *, truth, proposal, proposed_boxes=None, wants, rng):
         return person_review(
             self,
-            self.own_answers(truth.labels, rng),
+            self.own_answers(truth.labels, rng, items=items),
             truth=truth,
             proposal=proposal,
             proposed_boxes=proposed_boxes,

@@ -8,21 +8,24 @@ import numpy as np
 
 from ..annotators import confusion
 from ..annotators.aggregation import aggregate
-from ..annotators.agreement import krippendorff_alpha
+from ..annotators.agreement import error_agreement, krippendorff_alpha
 from ..annotators.person import UNSURE, Person
 from ..types import NO_ANSWER, Effort, Proposal, Review, Want
 from .base import Oracle, label_review, oracles, refuse_unsupported
+from .error_models import ADDED_PARAMS, ErrorModel, ItemDependentPeople
 
 
 @oracles.register("crowd", "consensus")
-class Crowd(Oracle):
+class Crowd(ItemDependentPeople, Oracle):
     """`k` annotators, `redundancy` of them per item, their answers aggregated (Humans in the
     Loop whitepaper, part 2: consensus over several annotators; Dawid & Skene 1979).
 
     Annotator i is right with probability `accuracies[i]` (default 0.8 for all), errors spread
     over the other classes; with `schools` > 0 the annotators fall into that many groups (i mod
     `schools`) that share one interpretation: each group sends its errors on class t to one
-    other class drawn once, so its members agree on the same wrong labels. Each annotator who
+    other class drawn once, so its members agree on the same wrong labels. With `error_model:
+    item` each annotator errs more on hard items, toward the classes the item is confused with
+    (`oracles.error_models`), so different people's errors fall on the same items. Each annotator who
     answers an item treats the proposal by the shared rule and costs one label action
     (`label_accept` / `label_correct`, `label_scratch` without one, `label_unsure` when
     unsure, see `noisy`); the row's `corrections` counts items whose aggregated label differs
@@ -30,13 +33,17 @@ class Crowd(Oracle):
     or `mace` from crowd-kit (`pip install 'hitlbench[crowd]'`), refitted each round on every
     answer so far, so earlier items' training labels may change. An item every annotator marked
     unsure leaves the pool. Per round the row's `oracle` block gives the agreement
-    (Krippendorff's alpha, nominal) and the aggregated labels' accuracy (`label_accuracy`).
+    (Krippendorff's alpha, nominal), how alike the annotators' mistakes were
+    (`wrong_agreement`, `error_correlation`: `annotators.agreement.error_agreement`) and the
+    aggregated labels' accuracy (`label_accuracy`).
     """
 
     provides = frozenset({Want.LABEL})
     # 2: an item the model could not pre-label (`NO_ANSWER`) is labeled from scratch, not
-    # counted as a correction; the same answers otherwise
-    version = "2"
+    # counted as a correction; the same answers otherwise. 3: the round's `oracle` block says
+    # how alike the mistakes were (`wrong_agreement`, `error_correlation`); the same answers
+    version = "3"
+    added_params = ADDED_PARAMS
 
     def __init__(
         self,
@@ -46,6 +53,8 @@ class Crowd(Oracle):
         aggregation: Literal["majority_vote", "dawid_skene", "glad", "mace"] = "majority_vote",
         schools: int = 0,
         unsure: float = 0.0,
+        error_model: ErrorModel = "uniform",
+        difficulty_slope: float = 1.0,
     ):
         if k < 1:
             raise ValueError(f"k must be >= 1, got {k}")
@@ -65,6 +74,7 @@ class Crowd(Oracle):
         self.aggregation = aggregation
         self.schools = schools
         self.unsure = unsure
+        self.set_error_model(error_model, difficulty_slope)
         self.people: list[Person] = []
         self.active = np.ones(k, bool)
 
@@ -82,17 +92,20 @@ class Crowd(Oracle):
                 matrix = np.zeros((n, n))
                 matrix[np.arange(n), np.arange(n)] = accuracy
                 matrix[np.arange(n), wrong] += 1.0 - accuracy
-            self.people.append(Person(matrix, self.unsure))
+            self.people.append(self.person_with(matrix, self.unsure))
         self.active = np.ones(self.k, bool)
         self.n_classes = n
         self._answers = np.zeros((0, 3), np.int64)  # (dataset index, annotator, label), all rounds
         self._labels: dict[int, int] = {}
 
-    def answer_alone(self, who: int, truth: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """Annotator `who`'s own answers to items with these true labels (`UNSURE` marked)."""
+    def answer_alone(
+        self, who: int, truth: np.ndarray, rng: np.random.Generator, *, items: np.ndarray
+    ) -> np.ndarray:
+        """Annotator `who`'s own answers to dataset items `items` [N] with true labels `truth`
+        [N] (`UNSURE` marked)."""
         person = self.people[who]
-        answers = person.answer(truth, rng)
-        answers[person.unsure_of(truth, rng)] = UNSURE
+        answers = person.answer(truth, rng, items)
+        answers[person.unsure_of(truth, rng, items)] = UNSURE
         return answers
 
     # -- a batch ------------------------------------------------------------------------------
@@ -113,7 +126,7 @@ class Crowd(Oracle):
             if not len(positions):
                 continue
             # no automation bias in a crowd: by the shared rule each submits their own answer
-            own = self.answer_alone(i, truth.labels[positions], rng)
+            own = self.answer_alone(i, truth.labels[positions], rng, items=items[positions])
             shown = None if proposal is None else _subset(proposal, positions)
             effort = effort + label_review(own, shown)[2]
             answers += [(i, int(p), int(a)) for p, a in zip(positions, own, strict=True)]
@@ -136,6 +149,7 @@ class Crowd(Oracle):
             answers=given,
             extras={
                 "agreement": krippendorff_alpha(sure[:, 1], sure[:, 0], sure[:, 2]),
+                **error_agreement(_by_annotator(sure, len(items), self.k), truth.labels),
                 "label_accuracy": _share(labels[answered] == truth.labels[answered]),
                 "annotators": int(self.active.sum()),
             },
@@ -145,6 +159,14 @@ class Crowd(Oracle):
         if self.aggregation == "majority_vote":
             return None  # an item's vote never changes once given
         return np.array([self._labels.get(int(i), UNSURE) for i in items], np.int64)
+
+
+def _by_annotator(sure: np.ndarray, n_items: int, k: int) -> np.ndarray:
+    """int64 [n_items, k]: each annotator's label for each batch position (-1: none), from
+    rows (annotator, position, label)."""
+    table = np.full((n_items, k), -1, np.int64)
+    table[sure[:, 1], sure[:, 0]] = sure[:, 2]
+    return table
 
 
 def _share(hits: np.ndarray) -> float | None:

@@ -29,6 +29,8 @@ class GoldScreening(Oracle):
 
     provides = frozenset({Want.LABEL})
     nested: ClassVar[dict[str, tuple[str, str]]] = {"crowd": ("oracle", "crowd")}
+    # 2: its rows carry the crowd's `wrong_agreement` and `error_correlation` (crowd 3)
+    version = "2"
 
     def __init__(
         self,
@@ -56,6 +58,9 @@ class GoldScreening(Oracle):
     def gold_size(self, n_pool):
         return min(self.gold_items, n_pool - 1)
 
+    def prepare(self, data, *, progress):
+        return self.inner.prepare(data, progress=progress)
+
     def bind(self, task, *, gold, rng):
         if gold is None or not len(gold.indices):
             raise ValueError("gold_screening needs gold items carved out of the pool")
@@ -76,7 +81,7 @@ class GoldScreening(Oracle):
             n = min(len(self.gold.indices), max(1, math.ceil(self.gold_rate * answered[who])))
             pick = rng.choice(len(self.gold.indices), size=n, replace=False)
             truth_gold = self.gold.labels[pick]
-            said = self.inner.answer_alone(who, truth_gold, rng)
+            said = self.inner.answer_alone(who, truth_gold, rng, items=self.gold.indices[pick])
             self.right[who] += int((said == truth_gold).sum())
             self.asked[who] += n
             effort.add(Action.LABEL_SCRATCH, n)

@@ -9,10 +9,11 @@ import numpy as np
 from ..annotators import confusion
 from ..annotators.person import UNSURE, Person
 from .base import PersonOracle, oracles
+from .error_models import ADDED_PARAMS, ErrorModel, ItemDependentPeople
 
 
 @oracles.register("noisy", "noisy_annotator")
-class NoisyOracle(PersonOracle):
+class NoisyOracle(ItemDependentPeople, PersonOracle):
     """One annotator who is wrong with probability `p` (Humans in the Loop whitepaper, part 2:
     noisy and biased annotators).
 
@@ -21,12 +22,15 @@ class NoisyOracle(PersonOracle):
     default Fashion-MNIST's tops and shoes); `confusion` gives the whole matrix instead (row t:
     the answer's distribution when the truth is t). `class_accuracy` ({class name: accuracy})
     sets some classes' accuracy apart, a bias against them. With `unsure` > 0 the person marks
-    an item unsure with probability `unsure` x their error rate on its class: it leaves the pool
-    and never enters training. Proposals are treated by the shared rule (`person_review`) with no
+    an item unsure with probability `unsure` x their error rate on it: it leaves the pool
+    and never enters training. With `error_model: item` the errors depend on the item, at the
+    same average rate on each class (`oracles.error_models`; `difficulty_slope`: how steeply).
+    Proposals are treated by the shared rule (`person_review`) with no
     automation bias; boxes and masks, when asked for, as a careful person gives them.
     """
 
     version = "2"  # an accepted proposed box is counted (`box_verify`) instead of free
+    added_params = ADDED_PARAMS
 
     def __init__(
         self,
@@ -37,6 +41,8 @@ class NoisyOracle(PersonOracle):
         class_accuracy: dict[str, float] | None = None,
         unsure: float = 0.0,
         box_tolerance: float = 0.7,
+        error_model: ErrorModel = "uniform",
+        difficulty_slope: float = 1.0,
     ):
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"p must be in [0, 1], got {p}")
@@ -51,10 +57,11 @@ class NoisyOracle(PersonOracle):
         self.class_accuracy = class_accuracy
         self.unsure = unsure
         self.box_tolerance = self.checked_box_tolerance(box_tolerance)
+        self.set_error_model(error_model, difficulty_slope)
         self.person: Person | None = None
 
     def bind(self, task, *, gold, rng):
-        self.person = Person(self.matrix(task.class_names), self.unsure)
+        self.person = self.person_with(self.matrix(task.class_names), self.unsure)
 
     def matrix(self, class_names: tuple[str, ...]) -> np.ndarray:
         """The annotator's confusion matrix for these classes."""
@@ -68,7 +75,7 @@ class NoisyOracle(PersonOracle):
             matrix = confusion.symmetric(n, 1.0 - self.p)
         return confusion.with_class_accuracy(matrix, class_names, self.class_accuracy or {})
 
-    def own_answers(self, truth, rng):
-        answers = self.person.answer(truth, rng)
-        answers[self.person.unsure_of(truth, rng)] = UNSURE
+    def own_answers(self, truth, rng, *, items):
+        answers = self.person.answer(truth, rng, items)
+        answers[self.person.unsure_of(truth, rng, items)] = UNSURE
         return answers
