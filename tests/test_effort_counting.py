@@ -1,9 +1,11 @@
 """Known-answer tests of correction and effort counting."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from hitlbench.core.effort import DEFAULT_SECONDS, seconds_table, to_seconds
+from hitlbench.core.effort import DEFAULT_SECONDS, SOURCES, UNSOURCED, seconds_table, to_seconds
 from hitlbench.oracles.base import box_review
 from hitlbench.oracles.perfect import PerfectOracle
 from hitlbench.types import Effort, HitlbenchError, Proposal, Truth, Want
@@ -92,3 +94,11 @@ def test_box_effort_draw_correct_verify():
     assert effort.as_dict() == {"box_draw": 1, "box_verify": 3}
     drawn, effort = box_review(true, None, tolerance=0.7)
     assert effort.as_dict() == {"box_draw": 4} and np.array_equal(drawn, true)
+
+
+def test_every_unit_cost_names_a_source_or_an_assumption_and_the_docs_show_the_table():
+    assert set(SOURCES) == set(DEFAULT_SECONDS)
+    assert set(UNSOURCED) == {a for a, s in SOURCES.items() if s.startswith("Assumption")}
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "concepts.md").read_text()
+    for action, source in SOURCES.items():
+        assert f"| `{action}` | {DEFAULT_SECONDS[action]:g} | {source} |" in docs
