@@ -137,7 +137,8 @@ def check_parameters(cls: type) -> None:
 
 def check_sampler(sampler: Sampler, k: int = 7, n_classes: int = 3) -> None:
     """Prepared on the collection, k distinct in-range positions, the same for the same seed,
-    the pool left untouched, on a task of `n_classes` (2 for a sampler of concept tasks)."""
+    the pool left untouched, on a task of `n_classes` (2 for a sampler of concept tasks); with
+    a model, a small CNN that offers features and Monte Carlo dropout (`Sampler.needs`)."""
     data = tiny_data(n_classes=n_classes)
     indices = np.arange(5, len(data))
     before = indices.copy()
@@ -146,6 +147,8 @@ def check_sampler(sampler: Sampler, k: int = 7, n_classes: int = 3) -> None:
         crops=lambda pos: _floats(data, indices[pos]),
         raw=lambda pos: _floats(data, indices[pos]),
         labeled=data.labels[:5],
+        labeled_items=np.arange(5),
+        labeled_crops=lambda pos: _floats(data, np.arange(5)[pos]),
     )
     sampler.prepare(data, progress=False)
     models = [None, _fitted_classifier(data)] if sampler.uses_model else [None]

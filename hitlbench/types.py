@@ -138,6 +138,10 @@ class PoolView:
     raw: Callable[[np.ndarray], np.ndarray]  # positions -> float32 images before cropping
     # the training labels given so far (int64), for samplers that balance what was labeled
     labeled: np.ndarray | None = None
+    # the labeled items' dataset indices (int64, in labeling order, matching `labeled`) and
+    # their crops by position, for samplers that compare the pool with what is labeled (coreset)
+    labeled_items: np.ndarray | None = None
+    labeled_crops: Callable[[np.ndarray], np.ndarray] | None = None
 
     def __len__(self) -> int:
         return len(self.indices)

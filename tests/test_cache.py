@@ -125,4 +125,4 @@ def test_nan_from_the_embedding_cache_is_rebuilt_not_a_diverged_classifier(monke
         clf, message = prepared()
         # trusting the entry, this fit raised DivergedError ("its training loss is nan")
         clf.fit(tiny_labeled(data), feedback=LabelsOnly(), rng=np.random.default_rng(0))
-    assert message == "embeddings: computed and cached" and np.isfinite(clf.features).all()
+    assert message == "embeddings: computed and cached" and np.isfinite(clf.embeddings).all()

@@ -79,10 +79,10 @@ def test_bad_arguments_are_refused(tmp_path):
 def test_the_embedding_mlp_predicts_through_it(tmp_path):
     clf = classifiers.create("embedding_mlp")
     clf.bind(tiny_data(n_classes=CLASSES).task(), device="cpu", seed=0)
-    clf.features, clf.net = memmapped(tmp_path, "float16"), network()
+    clf.embeddings, clf.net = memmapped(tmp_path, "float16"), network()
     items = ITEMS["repeats and gaps"]
     proba = clf.predict_proba(None, items=items)
-    np.testing.assert_allclose(proba, one_shot(clf.net, clf.features, items), rtol=0, atol=1e-6)
+    np.testing.assert_allclose(proba, one_shot(clf.net, clf.embeddings, items), rtol=0, atol=1e-6)
     assert clf.predict_proba(None, items=items[:0]).shape == (0, CLASSES)
 
 

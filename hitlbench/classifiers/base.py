@@ -11,7 +11,7 @@ import numpy as np
 from ..core.component import Component
 from ..core.explain import CamSpec
 from ..core.registry import Registry
-from ..types import NO_ANSWER, FitReport, LabeledView, TaskInfo
+from ..types import NO_ANSWER, FitReport, HitlbenchError, LabeledView, TaskInfo
 from .contract import adapt_to_contract, refuse_old_explain
 
 if TYPE_CHECKING:
@@ -73,6 +73,26 @@ class Classifier(Component, ABC):
     def predict(self, images: np.ndarray, *, items: np.ndarray) -> np.ndarray:
         """int64 [N]: the most probable class, or `NO_ANSWER` (-1) where the row is all zero."""
         return answered_argmax(self.predict_proba(images, items=items))
+
+    def capabilities(self) -> frozenset[str]:
+        """What it offers samplers beyond probabilities, once bound: "features" (`features`)
+        and "sample_proba" (`sample_proba`); a sampler that needs one refuses a classifier
+        without it before the run starts (`Sampler.check_classifier`)."""
+        return frozenset()
+
+    def features(self, images: np.ndarray, *, items: np.ndarray) -> np.ndarray:
+        """float32 [N, D]: the representation its last layer reads, for `images` (as in
+        `predict_proba`) with dataset indices `items`; only where `capabilities()` has
+        "features" (HitlbenchError otherwise)."""
+        raise HitlbenchError(f"classifier {self.registered_name!r} offers no features")
+
+    def sample_proba(
+        self, images: np.ndarray, n: int, *, items: np.ndarray, rng: np.random.Generator
+    ) -> np.ndarray:
+        """float32 [n, N, n_classes]: `n` stochastic forward passes (Monte Carlo dropout; Gal
+        et al. 2017), their masks drawn from `rng`; only where `capabilities()` has
+        "sample_proba" (HitlbenchError otherwise)."""
+        raise HitlbenchError(f"classifier {self.registered_name!r} offers no sample_proba")
 
     def prepare(self, data: ImageData, *, progress: bool) -> str | None:
         """Called once before the loop with the whole collection, for a classifier that

@@ -15,6 +15,9 @@ from ..embeddings import dataset_embeddings, embedders
 from ..embeddings.streaming import stream_forward
 from ..types import DivergedError, FitReport, HitlbenchError
 from .base import Classifier, classifiers
+from .representations import FEATURES, SAMPLE_PROBA, mc_dropout_proba, penultimate
+
+ROW_BATCH = 65536  # embedding rows moved to the device at a time for features and MC dropout
 
 
 def mlp(dim: int, hidden: list[int], n_classes: int, dropout: float) -> nn.Sequential:
@@ -91,7 +94,7 @@ class EmbeddingMLP(Classifier):
         self.balance_positives = balance_positives
         self.presumed_negatives = presumed_negatives
         self.inner = nested_component(embedders, embedder, "timm")
-        self.features: np.ndarray | None = None
+        self.embeddings: np.ndarray | None = None
         self.net: nn.Sequential | None = None
 
     def bind(self, task, *, device, seed):
@@ -102,7 +105,7 @@ class EmbeddingMLP(Classifier):
         self.net = None
 
     def prepare(self, data, *, progress):
-        self.features, hit = dataset_embeddings(data, self.inner, progress=progress)
+        self.embeddings, hit = dataset_embeddings(data, self.inner, progress=progress)
         return "embeddings: cache hit" if hit else "embeddings: computed and cached"
 
     @property
@@ -110,9 +113,9 @@ class EmbeddingMLP(Classifier):
         return self.net is not None
 
     def _rows(self, items: np.ndarray) -> torch.Tensor:
-        if self.features is None:
+        if self.embeddings is None:
             raise HitlbenchError("embedding_mlp: prepare(data) must run before fit or predict")
-        rows = np.asarray(self.features[np.asarray(items, np.int64)], np.float32)
+        rows = np.asarray(self.embeddings[np.asarray(items, np.int64)], np.float32)
         return torch.from_numpy(rows).to(self.device)
 
     def _presumed(self, train, rng: np.random.Generator) -> np.ndarray:
@@ -176,11 +179,29 @@ class EmbeddingMLP(Classifier):
             n_val=0, presumed_negatives=presumed if len(presumed) else None,
         )  # fmt: skip
 
+    def capabilities(self):
+        # known before the first fit builds the net: it ends in a linear layer, and has dropout
+        # unless `dropout` is 0
+        return frozenset({FEATURES} | ({SAMPLE_PROBA} if self.dropout > 0 else set()))
+
+    def features(self, images, *, items):
+        return penultimate(self.net, self.net, self._row_batches(items))
+
+    def sample_proba(self, images, n, *, items, rng):
+        batches = self._row_batches(items)
+        if not batches:
+            return np.zeros((n, 0, self.task.n_classes), np.float32)
+        return mc_dropout_proba(self.net, self.net, batches, n, int(rng.integers(2**31)))
+
+    def _row_batches(self, items: np.ndarray) -> list[torch.Tensor]:
+        items = np.asarray(items, np.int64)
+        return [self._rows(items[s : s + ROW_BATCH]) for s in range(0, len(items), ROW_BATCH)]
+
     def predict_proba(self, images, *, items):
         if not len(items):
             return np.zeros((0, self.task.n_classes), np.float32)
-        if self.features is None:
+        if self.embeddings is None:
             raise HitlbenchError("embedding_mlp: prepare(data) must run before fit or predict")
         return stream_forward(
-            self.net, self.features, items, out_dim=self.task.n_classes, device=self.device
+            self.net, self.embeddings, items, out_dim=self.task.n_classes, device=self.device
         )

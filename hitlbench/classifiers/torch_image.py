@@ -15,6 +15,7 @@ from ..core.explain import CamSpec, gradcam_with_logits, map_layers, saliency
 from ..core.torch_rng import seeded
 from ..types import DivergedError, FitReport, HitlbenchError, TaskInfo
 from .base import Classifier
+from .representations import capabilities, mc_dropout_proba, penultimate
 
 PREDICT_BATCH = 512
 
@@ -225,6 +226,23 @@ class TorchImageClassifier(Classifier):
         self.net.eval()
         with torch.no_grad():  # not inference_mode: encode may cache features used in training
             return self._proba_of_encoded(self.encode(images))
+
+    def capabilities(self):
+        return capabilities(self.net)
+
+    def features(self, images, *, items):
+        return penultimate(self.net, self.forward, self._encoded_batches(images))
+
+    def sample_proba(self, images, n, *, items, rng):
+        batches = self._encoded_batches(images)
+        if not batches:
+            return np.zeros((n, 0, self.task.n_classes), np.float32)
+        return mc_dropout_proba(self.net, self.forward, batches, n, int(rng.integers(2**31)))
+
+    def _encoded_batches(self, images: np.ndarray) -> list[torch.Tensor]:
+        with torch.no_grad():
+            encoded = self.encode(images)
+        return [encoded[s : s + PREDICT_BATCH] for s in range(0, len(encoded), PREDICT_BATCH)]
 
     def _proba_of_encoded(self, encoded: torch.Tensor) -> np.ndarray:
         """Class probabilities, float32 [N, n_classes], of what `encode` returned (so the

@@ -175,6 +175,7 @@ def execute(
     parts.classifier.bind(
         task, device=spec["device"], seed=int(seeds["classifier_init"].generate_state(1)[0])
     )
+    parts.sampler.check_classifier(parts.classifier)  # features, MC dropout: before any work
     cam = CamSpec(**spec["evaluation_cam"])
     parts.classifier.check_cam(cam)  # a layer the network lacks, before any training
     parts.classifier.reveal(split.data.labels)  # read by simulated labelers only

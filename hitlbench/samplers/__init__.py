@@ -1,12 +1,16 @@
 """Built-in samplers; importing this package registers them."""
 
 from . import (  # noqa: F401
+    badge,
+    bald,
+    coreset,
     entropy,
     expansion,
     kernel_herding,
     least_confidence,
     margin,
     margin_positive_mining,
+    random_balanced,
     random_order,
 )
 from .base import Sampler, ScoreSampler, samplers

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..core.component import Component
 from ..core.registry import Registry
-from ..types import DivergedError, PoolView
+from ..types import DivergedError, HitlbenchError, PoolView
 
 if TYPE_CHECKING:
     from ..classifiers.base import Classifier
@@ -20,11 +20,24 @@ class Sampler(Component, ABC):
     """Returns k distinct positions into the pool; never mutates the pool."""
 
     uses_model: ClassVar[bool] = False  # False: the order is fixed a priori (random, herding)
+    # what it asks of the classifier beyond probabilities (`Classifier.capabilities`)
+    needs: ClassVar[frozenset[str]] = frozenset()
 
     @abstractmethod
     def select(
         self, pool: PoolView, k: int, *, model: Classifier | None, rng: np.random.Generator
     ) -> np.ndarray: ...
+
+    def check_classifier(self, classifier: Classifier) -> None:
+        """Refuse (`HitlbenchError`, one line) a bound classifier without what `needs` names;
+        called once before the loop."""
+        missing = sorted(self.needs - classifier.capabilities())
+        if missing:
+            raise HitlbenchError(
+                f"sampler {self.registered_name!r} needs a classifier with "
+                f"{' and '.join(missing)}; classifier {classifier.registered_name!r} offers "
+                f"{', '.join(sorted(classifier.capabilities())) or 'neither'}"
+            )
 
     def prepare(self, data: ImageData, *, progress: bool) -> str | None:
         """Called once before the loop with the whole collection (pool positions index
@@ -36,7 +49,35 @@ class Sampler(Component, ABC):
 samplers: Registry[Sampler] = Registry("sampler", Sampler, group="hitlbench.samplers")
 
 
-class ScoreSampler(Sampler):
+class ColdStartSampler(Sampler):
+    """A model-based sampler: before any model is ready its cold-start sampler (`cold_start`, a
+    sampler that needs no model) picks; after, `select_with` does."""
+
+    uses_model = True
+
+    def __init__(self, cold_start: str = "random"):
+        self.cold_start = cold_start
+        self._cold = samplers.create(cold_start)
+        if self._cold.uses_model:
+            raise ValueError(f"cold_start {cold_start!r} needs a model itself; use e.g. 'random'")
+
+    def prepare(self, data, *, progress):
+        """The cold-start sampler's preparation (it picks until the model is ready)."""
+        return self._cold.prepare(data, progress=progress)
+
+    def select(self, pool, k, *, model, rng):
+        if model is None or not model.ready:
+            return self._cold.select(pool, k, model=None, rng=rng)
+        return self.select_with(pool, k, model=model, rng=rng)
+
+    @abstractmethod
+    def select_with(
+        self, pool: PoolView, k: int, *, model: Classifier, rng: np.random.Generator
+    ) -> np.ndarray:
+        """`select` once `model` is ready."""
+
+
+class ScoreSampler(ColdStartSampler):
     """A model-based sampler: takes the k highest scores; before any model, its cold-start sampler.
 
     Items the model cannot answer (all-zero probabilities, e.g. a zero-shot labeler's
@@ -50,29 +91,13 @@ class ScoreSampler(Sampler):
 
     version = "2"  # 1: ties went to the lowest pool position
 
-    uses_model = True
-
-    def __init__(self, cold_start: str = "random"):
-        self.cold_start = cold_start
-        self._cold = samplers.create(cold_start)
-        if self._cold.uses_model:
-            raise ValueError(f"cold_start {cold_start!r} needs a model itself; use e.g. 'random'")
-
     @abstractmethod
     def scores(self, proba: np.ndarray) -> np.ndarray:
         """[N] float, higher means more worth labeling next; `proba` is [N, C] with C >= 2, rows
         summing to 1 (a class the labeled set has not yet seen may have probability 0)."""
 
-    def prepare(self, data, *, progress):
-        """The cold-start sampler's preparation (it picks until the model is ready)."""
-        return self._cold.prepare(data, progress=progress)
-
-    def select(self, pool, k, *, model, rng):
-        if model is None or not model.ready:
-            return self._cold.select(pool, k, model=None, rng=rng)
-        rows_only = getattr(model, "whole_images_only", False)  # reads cached rows, not crops
-        images = None if rows_only else pool.crops(np.arange(len(pool)))
-        proba = model.predict_proba(images, items=pool.indices)
+    def select_with(self, pool, k, *, model, rng):
+        proba = model.predict_proba(pool_inputs(pool, model), items=pool.indices)
         return self.rank(np.asarray(proba), k, rng=rng)
 
     def rank(self, proba: np.ndarray, k: int, *, rng: np.random.Generator) -> np.ndarray:
@@ -87,15 +112,39 @@ class ScoreSampler(Sampler):
         else:
             scores = np.zeros(len(proba), np.float64)
             scores[answered] = self.scores(proba[answered])
-        bad = ~np.isfinite(scores)
-        if bad.any():
-            raise DivergedError(
-                f"sampler {self.registered_name!r}: {int(bad.sum())} of {len(scores)} scores are "
-                "not finite (the classifier's probabilities hold NaN or infinities); refusing "
-                "to rank them"
-            )
-        tie_break = rng.random(len(scores))
-        return lexsort_top_k((tie_break, -scores, answered), k)
+        return top_k(scores, answered, k, rng=rng, who=self.registered_name)
+
+
+def top_k(
+    scores: np.ndarray, answered: np.ndarray, k: int, *, rng: np.random.Generator, who: str
+) -> np.ndarray:
+    """int64 [min(k, N)] positions: unanswered rows (`answered` False) first, then the highest
+    `scores` [N], ties at random (one `rng.random(N)` draw). Raises `DivergedError` (naming the
+    sampler `who`) for a score that is not finite."""
+    bad = ~np.isfinite(scores)
+    if bad.any():
+        raise DivergedError(
+            f"sampler {who!r}: {int(bad.sum())} of {len(scores)} scores are "
+            "not finite (the classifier's probabilities hold NaN or infinities); refusing "
+            "to rank them"
+        )
+    tie_break = rng.random(len(scores))
+    return lexsort_top_k((tie_break, -scores, answered), k)
+
+
+def pool_inputs(pool: PoolView, model: Classifier) -> np.ndarray | None:
+    """What `model` reads for every pool item: their crops, or None for a classifier that
+    answers from cached rows of whole images (`whole_images_only`)."""
+    if getattr(model, "whole_images_only", False):
+        return None
+    return pool.crops(np.arange(len(pool)))
+
+
+def labeled_inputs(pool: PoolView, model: Classifier) -> np.ndarray | None:
+    """The same for the items labeled so far (`PoolView.labeled_items`)."""
+    if getattr(model, "whole_images_only", False) or pool.labeled_items is None:
+        return None
+    return pool.labeled_crops(np.arange(len(pool.labeled_items)))
 
 
 def lexsort_top_k(keys: tuple[np.ndarray, ...], k: int) -> np.ndarray:

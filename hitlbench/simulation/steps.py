@@ -62,6 +62,8 @@ class RoundSteps:
             crops=through(pool, self.imagery.crops),
             raw=through(pool, self.imagery.raw),
             labeled=state.labeled_y,
+            labeled_items=state.labeled_idx,
+            labeled_crops=through(state.labeled_idx, self.imagery.crops),
         )
         positions = self.parts.sampler.select(view, k, model=model, rng=rng)
         positions = self._checked_positions(positions, k, len(pool))
