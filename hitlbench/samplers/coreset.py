@@ -42,22 +42,31 @@ def greedy_k_center(x: np.ndarray, centres: np.ndarray, k: int) -> np.ndarray:
     (Euclidean) from `centres` [L, D] and the rows chosen before it; with no centres the first
     pick is the row of largest norm, as if the origin were the one centre."""
     k = min(k, len(x))
-    nearest = min_squared_distances(x, centres if len(centres) else np.zeros((1, x.shape[1])))
+    norms = squared_norms(x)
+    if not len(centres):
+        centres = np.zeros((1, x.shape[1]), x.dtype)
+    nearest = min_squared_distances(x, norms, np.asarray(centres, x.dtype))
     picks = np.empty(k, np.int64)
     for i in range(k):
-        picks[i] = int(np.argmax(nearest))
-        np.minimum(nearest, min_squared_distances(x, x[picks[i] : picks[i] + 1]), out=nearest)
+        picks[i] = j = int(np.argmax(nearest))
+        to_pick = norms - 2.0 * (x @ x[j]) + norms[j]  # one matrix-vector product per pick
+        np.minimum(nearest, np.maximum(to_pick, 0.0), out=nearest)
     return picks
 
 
-def min_squared_distances(x: np.ndarray, centres: np.ndarray) -> np.ndarray:
-    """float64 [N]: each row's squared Euclidean distance to its nearest row of `centres`,
-    computed in blocks of `CHUNK` rows as |x|^2 - 2 x.c + |c|^2 (clipped at 0)."""
-    centres = np.asarray(centres, x.dtype)
-    centre_norms = np.einsum("ij,ij->i", centres, centres)
+def squared_norms(x: np.ndarray) -> np.ndarray:
+    """float64 [N]: each row's squared Euclidean norm."""
+    return np.einsum("ij,ij->i", x, x).astype(np.float64)
+
+
+def min_squared_distances(x: np.ndarray, norms: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """float64 [N]: each row's squared Euclidean distance to its nearest row of `centres`
+    [L, D], as |x|^2 - 2 x.c + |c|^2 (clipped at 0; `norms` = |x|^2), in blocks of `CHUNK`
+    rows so the scratch stays CHUNK x L."""
+    centre_norms = squared_norms(centres)
     out = np.empty(len(x), np.float64)
     for start in range(0, len(x), CHUNK):
-        block = x[start : start + CHUNK]
-        d2 = np.einsum("ij,ij->i", block, block)[:, None] - 2.0 * (block @ centres.T)
-        out[start : start + CHUNK] = np.maximum(d2 + centre_norms[None, :], 0.0).min(axis=1)
+        cross = x[start : start + CHUNK] @ centres.T
+        d2 = norms[start : start + CHUNK, None] - 2.0 * cross + centre_norms[None, :]
+        out[start : start + CHUNK] = np.maximum(d2, 0.0).min(axis=1)
     return out
