@@ -35,6 +35,12 @@ FAST = {  # small settings so each contract runs in seconds
         "embedder": {"name": "timm", "params": {"arch": "resnet10t", "pretrained": False}},
         "lr": 1e-2,
     },
+    ("sampler", "typiclust"): {
+        "embedder": {"name": "timm", "params": {"arch": "resnet10t", "pretrained": False}},
+    },
+    ("sampler", "probcover"): {
+        "embedder": {"name": "timm", "params": {"arch": "resnet10t", "pretrained": False}},
+    },
     ("sampler", "expansion"): {  # no concept: seed images retrieve, in a small random network
         "embedder": {"name": "timm", "params": {"arch": "resnet10t", "pretrained": False}},
         "seed_items": [0, 1, 2],

@@ -11,13 +11,17 @@ from hitlbench.registries import classifiers, samplers
 from hitlbench.samplers.badge import badge_picks, d2_probabilities, gradient_scale
 from hitlbench.samplers.bald import bald_scores
 from hitlbench.samplers.coreset import greedy_k_center
+from hitlbench.samplers.probcover import coverage_picks, out_degrees, radius_graph
 from hitlbench.samplers.random_balanced import balanced_draw
+from hitlbench.samplers.typiclust import typical_picks, typicality
 from hitlbench.testing import tiny_data
 from hitlbench.types import NO_ANSWER, HitlbenchError
 
 skactiveml = pytest.importorskip("skactiveml")
+RANDOM_EMBEDDER = {"name": "timm", "params": {"arch": "resnet10t", "pretrained": False}}
 from skactiveml.base import SkactivemlClassifier  # noqa: E402
-from skactiveml.pool import Badge, batch_bald, k_greedy_center  # noqa: E402
+from skactiveml.pool import Badge, ProbCover, batch_bald, k_greedy_center  # noqa: E402
+from skactiveml.pool._typi_clust import _typicality  # noqa: E402
 
 
 def shared_inputs(n: int = 40, n_classes: int = 4, dim: int = 6, seed: int = 0):
@@ -104,6 +108,56 @@ def test_bald_scores_equal_scikit_activemls_from_the_same_samples():
     np.testing.assert_allclose(bald_scores(agreeing), 0.0, atol=1e-12)
 
 
+def test_typicality_equals_scikit_activemls():
+    _, x = shared_inputs(n=50, dim=4, seed=4)
+    members = np.arange(10, 40)
+    theirs = _typicality(x, members, 7)[members]
+    np.testing.assert_allclose(typicality(x[members], 7), theirs, rtol=1e-6, atol=1e-6)
+
+
+def test_typiclust_takes_the_densest_item_of_each_uncovered_cluster():
+    rng = np.random.default_rng(5)
+    centres = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
+    sizes = [30, 20, 10]
+    x = np.concatenate([c + rng.normal(0, 1, (n, 2)) for c, n in zip(centres, sizes)])
+    clusters = np.repeat([0, 1, 2], sizes)
+    picks = typical_picks(x, clusters, covered={0}, k=2, neighbours=5)
+    assert clusters[picks].tolist() == [1, 2]  # the covered cluster is skipped, larger first
+    for p, c in zip(picks, (1, 2)):  # each the item nearest its cluster's dense centre
+        members = np.flatnonzero(clusters == c)
+        assert p == members[np.argmax(typicality(x[members], 5))]
+
+
+@pytest.mark.filterwarnings("ignore:The maximum purity")  # one radius given: no purity search
+def test_probcover_out_degrees_equal_scikit_activemls_at_a_given_radius():
+    _, x = shared_inputs(n=80, dim=2, seed=6)
+    x = x / np.linalg.norm(x, axis=1, keepdims=True) * np.linspace(0.5, 1.5, 80)[:, None]
+    y = np.full(len(x), np.nan)
+    labeled = np.array([0, 5])
+    y[labeled] = 0
+    theirs, utilities = ProbCover(deltas=[0.3], random_state=0).query(
+        x, y, batch_size=6, return_utilities=True
+    )
+    graph = radius_graph(x, 0.3)
+    covered = np.zeros(len(x), bool)
+    covered[graph[labeled].indices] = True
+    candidates = np.setdiff1d(np.arange(len(x)), labeled)
+    for b, pick in enumerate(theirs):
+        np.testing.assert_array_equal(
+            out_degrees(graph, covered)[candidates], utilities[b][candidates]
+        )
+        covered[graph[pick].indices] = True
+        candidates = candidates[candidates != pick]
+    # our own greedy, ties to the lower position, covers as much at each step
+    pool = np.setdiff1d(np.arange(len(x)), labeled)
+    order = np.concatenate([pool, labeled])
+    ours = coverage_picks(radius_graph(x[order], 0.3), len(pool), 6)
+    assert len(set(ours.tolist())) == 6
+    assert out_degrees(graph, np.isin(np.arange(len(x)), graph[labeled].indices))[
+        pool[ours[0]]
+    ] == np.nanmax(utilities[0])
+
+
 def test_balanced_draw_fills_the_rarest_classes_first():
     predicted = np.array([0] * 50 + [1] * 50 + [2] * 3 + [NO_ANSWER] * 5)
     counts = np.array([10, 2, 0])
@@ -116,9 +170,15 @@ def test_balanced_draw_fills_the_rarest_classes_first():
     assert sorted(everything.tolist()) == list(range(len(predicted)))  # the unanswered come last
 
 
-@pytest.mark.parametrize("name", ["badge", "coreset", "bald", "random_balanced"])
-def test_each_baseline_runs_in_the_loop(tmp_path, digits_spec, name):
-    record, _ = execute(digits_spec(sampler=name), out=tmp_path)
+@pytest.mark.parametrize(
+    "name", ["badge", "coreset", "bald", "random_balanced", "typiclust", "probcover"]
+)
+def test_each_baseline_runs_in_the_loop(tmp_path, digits_spec, name, monkeypatch):
+    monkeypatch.setenv("HITLBENCH_CACHE", str(tmp_path / "cache"))
+    sampler = name
+    if name in ("typiclust", "probcover"):  # a small random network's embeddings, offline
+        sampler = {"name": name, "params": {"embedder": RANDOM_EMBEDDER}}
+    record, _ = execute(digits_spec(sampler=sampler), out=tmp_path)
     picked = [row["n_labeled"] for row in record["rounds"]]
     assert picked == sorted(picked) and picked[-1] > picked[0]
 

@@ -10,8 +10,10 @@ from . import (  # noqa: F401
     least_confidence,
     margin,
     margin_positive_mining,
+    probcover,
     random_balanced,
     random_order,
+    typiclust,
 )
 from .base import Sampler, ScoreSampler, samplers
 
