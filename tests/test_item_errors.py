@@ -11,6 +11,7 @@ from hitlbench.annotators.item_errors import ItemErrors, reference_probabilities
 from hitlbench.data.base import ImageData
 from hitlbench.harness.spec import resolve_spec, run_id
 from hitlbench.oracles.base import Oracle, PersonOracle
+from hitlbench.oracles.noisy import NoisyOracle
 from hitlbench.registries import oracles
 from hitlbench.testing import check_oracle
 from hitlbench.types import HitlbenchError, Truth, Want
@@ -45,19 +46,21 @@ def blended(n: int = 3000, seed: int = 0) -> tuple[ImageData, np.ndarray, np.nda
 
 def test_reference_probabilities_are_out_of_fold_cached_and_refuse_tiny_classes(tmp_path):
     data, purity, _ = blended(600)
-    proba = reference_probabilities(data.images, data.labels)
+    proba = reference_probabilities(data.images, data.labels, N_CLASSES)
     assert proba.shape == (600, N_CLASSES) and np.allclose(proba.sum(axis=1), 1.0)
     own = proba[np.arange(600), data.labels]
     assert own[purity > 0.8].mean() > own[purity < 0.55].mean() + 0.2  # hard items look hard
     assert len(list((tmp_path / "cache" / "item_difficulty").glob("*.npz"))) == 1
-    assert np.array_equal(reference_probabilities(data.images, data.labels), proba)
+    assert np.array_equal(reference_probabilities(data.images, data.labels, N_CLASSES), proba)
     with pytest.raises(ValueError, match="at least 5 items of every class"):
-        reference_probabilities(data.images[:8], np.array([0, 0, 0, 0, 0, 0, 1, 1]))
+        reference_probabilities(data.images[:8], np.array([0, 0, 0, 0, 0, 0, 1, 1]), 2)
+    with pytest.raises(ValueError, match="class 2 has 0"):  # a class with no item at all
+        reference_probabilities(data.images[:10], np.array([0] * 5 + [1] * 5), 3)
 
 
 def test_item_errors_keep_the_stated_rate_and_fall_on_hard_items():
     data, purity, other = blended()
-    proba = reference_probabilities(data.images, data.labels)
+    proba = reference_probabilities(data.images, data.labels, N_CLASSES)
     p = 0.2
     errors = ItemErrors.calibrated(proba, data.labels, symmetric(N_CLASSES, 1 - p), slope=1.0)
     for c in range(N_CLASSES):  # calibrated exactly, per class
@@ -76,14 +79,14 @@ def test_item_errors_keep_the_stated_rate_and_fall_on_hard_items():
 
 def test_slope_zero_makes_every_item_of_a_class_alike():
     data, _, _ = blended(600)
-    proba = reference_probabilities(data.images, data.labels)
+    proba = reference_probabilities(data.images, data.labels, N_CLASSES)
     errors = ItemErrors.calibrated(proba, data.labels, symmetric(N_CLASSES, 0.7), slope=0.0)
     assert np.allclose(errors.rates, 0.3)
 
 
 def test_a_perfect_class_gets_no_errors_and_a_hopeless_one_all():
     data, _, _ = blended(600)
-    proba = reference_probabilities(data.images, data.labels)
+    proba = reference_probabilities(data.images, data.labels, N_CLASSES)
     confusion = symmetric(N_CLASSES, 0.8)
     confusion[0] = [1.0, 0.0, 0.0]
     confusion[1] = [0.5, 0.0, 0.5]
@@ -135,6 +138,17 @@ def test_item_dependent_crowds_err_together_and_the_record_says_so():
     assert abs(rows["uniform"]["error_correlation"]) < 0.08  # independent errors
     assert rows["item"]["error_correlation"] > rows["uniform"]["error_correlation"] + 0.1
     assert rows["item"]["wrong_agreement"] > rows["uniform"]["wrong_agreement"]
+
+
+def test_independent_errors_of_unequal_annotators_are_uncorrelated():
+    rng = np.random.default_rng(7)
+    truth = rng.integers(0, 4, 50_000)
+    answers = np.stack(
+        [np.where(rng.random(len(truth)) < p, (truth + 1) % 4, truth) for p in (0.05, 0.05, 0.5)],
+        axis=1,
+    )
+    # pooled over pairs, unequal error rates alone would give about -0.14
+    assert abs(error_agreement(answers, truth)["error_correlation"]) < 0.02
 
 
 def test_error_agreement_on_a_known_case():
@@ -219,7 +233,13 @@ def test_an_oracle_written_to_contract_2_is_called_without_items():
         def review(self, items, **kwargs):
             raise NotImplementedError
 
-    assert Old.contract == 2 and Current.contract == 3
-    assert Old().own_answers(
-        np.array([2, 1]), np.random.default_rng(0), items=np.arange(2)
-    ).tolist() == [2, 1]
+    class OldOnTopOfNoisy(NoisyOracle):  # calls the built-in as contract 2 did: no items
+        def own_answers(self, truth, rng):
+            return super().own_answers(truth, rng)
+
+    assert Old.contract == 2 and Current.contract == 3 and OldOnTopOfNoisy.contract == 2
+    truth, rng, items = np.array([2, 1]), np.random.default_rng(0), np.arange(2)
+    assert Old().own_answers(truth, rng, items=items).tolist() == [2, 1]
+    person = OldOnTopOfNoisy(p=0.0)
+    person.bind(blended(30)[0].task(), gold=None, rng=np.random.default_rng(0))
+    assert person.own_answers(truth, rng, items=items).tolist() == [2, 1]

@@ -96,6 +96,12 @@ def test_coreset_picks_equal_scikit_activemls_for_a_given_labeled_set():
     assert unlabeled[ours].tolist() == list(theirs)
 
 
+def test_coreset_takes_duplicates_in_turn_once_everything_else_is_covered():
+    x = np.repeat(np.eye(6, 3), 2, axis=0)  # 12 rows, 4 distinct (three unit vectors, zeros)
+    picks = greedy_k_center(x, np.zeros((1, 3)), 10)
+    assert len(set(picks.tolist())) == 10
+
+
 def test_bald_scores_equal_scikit_activemls_from_the_same_samples():
     rng = np.random.default_rng(3)
     logits = rng.normal(0, 2, (10, 30, 3))

@@ -3,6 +3,8 @@ which allows a different number of raters per item."""
 
 from __future__ import annotations
 
+from itertools import combinations
+
 import numpy as np
 
 
@@ -24,38 +26,35 @@ def krippendorff_alpha(items: np.ndarray, workers: np.ndarray, labels: np.ndarra
 
 def error_agreement(answers: np.ndarray, truth: np.ndarray) -> dict[str, float | None]:
     """How alike the annotators' mistakes were, from `answers` int64 [N, K] (annotator k's label
-    for item n, -1 where they gave none) and the true labels `truth` [N]; over every pair of
-    annotators who answered one item:
+    for item n, -1 where they gave none) and the true labels `truth` [N]:
 
-    - `wrong_agreement`: of the pairs where both were wrong, the share that gave the same
-      wrong label (independent errors spread evenly over C - 1 classes give 1 / (C - 1));
-    - `error_correlation`: the phi coefficient (Matthews, scikit-learn) between the two being
-      wrong, symmetric in the pair's order (0 for independent errors).
+    - `wrong_agreement`: over every pair of annotators who both answered one item wrongly, the
+      share that gave the same wrong label (independent errors spread evenly over C - 1
+      classes give 1 / (C - 1));
+    - `error_correlation`: the phi coefficient (Matthews, scikit-learn) between two annotators
+      being wrong on the same item, computed per pair of annotators and averaged weighted by
+      their items in common (0 for independent errors, whatever each one's error rate; a
+      pair in which either is always right, or always wrong, has none and is left out).
 
-    Each is None where undefined (no pair both wrong; no error, or nothing but errors).
+    Each is None where undefined (no pair both wrong; no pair with a phi).
     """
     from sklearn.metrics import matthews_corrcoef
 
-    x, y, t = _answer_pairs(np.asarray(answers), np.asarray(truth))
-    wrong_x, wrong_y = x != t, y != t
-    both_wrong = wrong_x & wrong_y
-    agreement = float((x[both_wrong] == y[both_wrong]).mean()) if both_wrong.any() else None
-    correlation = None
-    if 0 < wrong_x.sum() + wrong_y.sum() < 2 * len(t):
-        one, other = np.concatenate([wrong_x, wrong_y]), np.concatenate([wrong_y, wrong_x])
-        correlation = float(matthews_corrcoef(one, other))
+    answers, truth = np.asarray(answers), np.asarray(truth)
+    same = both_wrong = 0
+    phis, weights = [], []
+    for a, b in combinations(range(answers.shape[1]), 2):
+        shared = (answers[:, a] >= 0) & (answers[:, b] >= 0)
+        x, y, t = answers[shared, a], answers[shared, b], truth[shared]
+        wrong_x, wrong_y = x != t, y != t
+        both = wrong_x & wrong_y
+        same, both_wrong = same + int((x[both] == y[both]).sum()), both_wrong + int(both.sum())
+        if 0 < wrong_x.sum() < len(t) and 0 < wrong_y.sum() < len(t):
+            phis.append(matthews_corrcoef(wrong_x, wrong_y))
+            weights.append(len(t))
+    agreement = same / both_wrong if both_wrong else None
+    correlation = float(np.average(phis, weights=weights)) if phis else None
     return {
         "wrong_agreement": None if agreement is None else round(agreement, 6),
         "error_correlation": None if correlation is None else round(correlation, 6),
     }
-
-
-def _answer_pairs(answers: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, ...]:
-    """(first's label, second's label, truth), one row per pair of annotators on one item."""
-    rows = []
-    for a in range(answers.shape[1]):
-        for b in range(a + 1, answers.shape[1]):
-            both = (answers[:, a] >= 0) & (answers[:, b] >= 0)
-            rows.append(np.stack([answers[both, a], answers[both, b], truth[both]]))
-    pairs = np.concatenate(rows, axis=1) if rows else np.zeros((3, 0), np.int64)
-    return pairs[0], pairs[1], pairs[2]

@@ -38,15 +38,16 @@ REFERENCE = {"model": "pca_logistic", "px": 28, "components": 50, "folds": 5, "v
 _CLIP = 1e-4  # difficulties kept inside (0, 1) so that their log-odds are finite
 
 
-def reference_probabilities(images: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Out-of-fold class probabilities of the reference model, float64 [N, C] (C: the classes
-    present in `labels`, 0..C-1), cached on disk by the images' and labels' bytes.
+def reference_probabilities(images: np.ndarray, labels: np.ndarray, n_classes: int) -> np.ndarray:
+    """Out-of-fold class probabilities of the reference model, float64 [N, n_classes], cached
+    on disk by the images' and labels' bytes.
 
-    `images`: uint8 [N, C_img, H, W]; `labels`: int64 [N]. Raises ValueError when a class has
-    fewer items than the folds (out-of-fold scores need each class in every training fold).
+    `images`: uint8 [N, C_img, H, W]; `labels`: int64 [N] in 0..n_classes-1. Raises ValueError
+    when a class has fewer items than the folds (out-of-fold scores need each class in every
+    training fold), a class with none included.
     """
     labels = np.asarray(labels, np.int64)
-    counts = np.bincount(labels)
+    counts = np.bincount(labels, minlength=n_classes)
     if counts.min() < REFERENCE["folds"]:
         raise ValueError(
             f"item-dependent errors need at least {REFERENCE['folds']} items of every class "
@@ -66,8 +67,15 @@ def _digest(array: np.ndarray) -> str:
     return xxhash.xxh3_128_hexdigest(np.ascontiguousarray(array).tobytes())
 
 
-def reference_features(images: np.ndarray) -> np.ndarray:
-    """float32 [N, px*px]: grayscale pixels in [0, 1], area-resized to at most `px` a side."""
+def reference_features(images: np.ndarray, chunk: int = 4096) -> np.ndarray:
+    """float32 [N, h*w]: grayscale pixels in [0, 1], area-resized to at most `px` a side,
+    `chunk` images at a time (never the whole collection as floats)."""
+    return np.concatenate(
+        [_small_gray(images[s : s + chunk]) for s in range(0, len(images), chunk)]
+    )
+
+
+def _small_gray(images: np.ndarray) -> np.ndarray:
     import torch
     import torch.nn.functional as F
 
@@ -100,7 +108,8 @@ def _fit(images: np.ndarray, labels: np.ndarray) -> np.ndarray:
 class ItemErrors:
     """One person's item-dependent errors over a collection: `rates` float64 [N] (the chance of
     a wrong answer on each item) and `wrong` float64 [N, C] (the distribution of a wrong answer,
-    rows summing to 1, zero on the item's own class)."""
+    zero on the item's own class; rows sum to 1, except all-zero rows for a class the person
+    never gets wrong, whose rate is 0)."""
 
     rates: np.ndarray
     wrong: np.ndarray

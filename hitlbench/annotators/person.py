@@ -19,8 +19,10 @@ class Person:
     """A person with confusion matrix `confusion` ([C, C], row t: their answers when the truth
     is t) who marks an item unsure with probability `unsure` x their error rate on it.
 
-    With `item_errors` their errors depend on the item (`item_errors.ItemErrors`, calibrated to
-    `confusion`); without, every item of a class is alike (`error_model: uniform`).
+    With `item_errors` their errors depend on the item (`item_errors.ItemErrors`): each class's
+    error rate is kept from `confusion`'s diagonal, while where a wrong answer goes is its row
+    reweighted by the reference model's confusion of that item; without, every item of a class
+    is alike (`error_model: uniform`).
     """
 
     confusion: np.ndarray

@@ -11,8 +11,8 @@ from .registry import parameters_of
 # The plugin contract's version: what hitlbench calls on each kind of component. Version 2 added
 # the keyword `items` to Classifier.predict_proba and predict and the keywords target, cam and
 # masks to Classifier.explain (`classifiers.contract` calls classifiers written to version 1).
-# Version 3 added the keyword `items` to Oracle.own_answers (`oracles.contract` calls oracles
-# written to version 2).
+# Version 3 added the keyword `items` to Oracle.own_answers (`oracles.base` calls oracles
+# written to version 2 without it).
 CONTRACT = 3
 
 

@@ -1,6 +1,7 @@
 """Calling a method written to an earlier plugin contract as it was written: one that takes no
 keyword a later contract added is wrapped, once, when its class is made, to drop it
-(`core.component.CONTRACT`; `classifiers.contract` and `oracles.contract` use it)."""
+(`core.component.CONTRACT`; `classifiers.contract` and `Oracle.__init_subclass__` in
+`oracles.base` use it)."""
 
 from __future__ import annotations
 

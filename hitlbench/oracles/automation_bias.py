@@ -53,7 +53,7 @@ class AutomationBias(PersonOracle):
     def bind(self, task, *, gold, rng):
         self.inner.bind(task, gold=gold, rng=rng)
 
-    def own_answers(self, truth, rng, *, items):
+    def own_answers(self, truth, rng, *, items=None):
         return self.inner.own_answers(truth, rng, items=items)
 
     def accept_wrong(self, proposal: Proposal | None) -> np.ndarray | float:

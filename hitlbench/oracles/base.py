@@ -63,11 +63,12 @@ class Oracle(Component, ABC):
         return 0
 
     def own_answers(
-        self, truth: np.ndarray, rng: np.random.Generator, *, items: np.ndarray
+        self, truth: np.ndarray, rng: np.random.Generator, *, items: np.ndarray | None = None
     ) -> np.ndarray:
         """What the person would answer with no proposal ([N] int, `UNSURE` for an item they
         mark unsure) to dataset items `items` (int64 [N]) whose true labels are `truth` [N];
-        an oracle that wraps a person (`automation_bias`) asks this."""
+        an oracle that wraps a person (`automation_bias`) asks this. `items` may be None (as
+        a contract-2 caller passes none) unless the person's errors depend on the item."""
         return np.asarray(truth).copy()
 
     def relabel(self, items: np.ndarray) -> np.ndarray | None:

@@ -99,10 +99,15 @@ class Crowd(ItemDependentPeople, Oracle):
         self._labels: dict[int, int] = {}
 
     def answer_alone(
-        self, who: int, truth: np.ndarray, rng: np.random.Generator, *, items: np.ndarray
+        self,
+        who: int,
+        truth: np.ndarray,
+        rng: np.random.Generator,
+        *,
+        items: np.ndarray | None = None,
     ) -> np.ndarray:
         """Annotator `who`'s own answers to dataset items `items` [N] with true labels `truth`
-        [N] (`UNSURE` marked)."""
+        [N] (`UNSURE` marked); `items` may be None unless errors depend on the item."""
         person = self.people[who]
         answers = person.answer(truth, rng, items)
         answers[person.unsure_of(truth, rng, items)] = UNSURE

@@ -46,7 +46,8 @@ class ItemDependentPeople:
         `data` (fitted once per collection and cached)."""
         if self.error_model == "uniform":
             return None
-        self._reference = (reference_probabilities(data.images, data.labels), data.labels)
+        proba = reference_probabilities(data.images, data.labels, len(data.class_names))
+        self._reference = (proba, data.labels)
         return (
             f"item-dependent errors: a reference {REFERENCE['model']} scored out of "
             f"{REFERENCE['folds']} folds over {len(data.labels)} items (cached)"

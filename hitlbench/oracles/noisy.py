@@ -24,7 +24,8 @@ class NoisyOracle(ItemDependentPeople, PersonOracle):
     sets some classes' accuracy apart, a bias against them. With `unsure` > 0 the person marks
     an item unsure with probability `unsure` x their error rate on it: it leaves the pool
     and never enters training. With `error_model: item` the errors depend on the item, at the
-    same average rate on each class (`oracles.error_models`; `difficulty_slope`: how steeply).
+    same average rate on each class (`oracles.error_models`; `difficulty_slope`: how steeply);
+    the confusion structure then only weights where wrong answers go, item by item.
     Proposals are treated by the shared rule (`person_review`) with no
     automation bias; boxes and masks, when asked for, as a careful person gives them.
     """
@@ -80,7 +81,7 @@ class NoisyOracle(ItemDependentPeople, PersonOracle):
             matrix = confusion.symmetric(n, 1.0 - self.p)
         return confusion.with_class_accuracy(matrix, class_names, self.class_accuracy or {})
 
-    def own_answers(self, truth, rng, *, items):
+    def own_answers(self, truth, rng, *, items=None):
         answers = self.person.answer(truth, rng, items)
         answers[self.person.unsure_of(truth, rng, items)] = UNSURE
         return answers

@@ -22,7 +22,8 @@ class CoreSet(Sampler):
 
     Cost: the first pick needs the distances from the N pool items to the L labeled ones
     (N x L x D), each later pick N x D more; memory O(N x D) for the features plus O(N) for the
-    distances. Ties go to the lowest pool position. Needs a classifier with features. The
+    distances. Ties go to the lowest pool position; a picked item is never picked again, so
+    duplicate rows are taken in turn once everything else is covered. Needs a classifier with features. The
     picks equal scikit-activeml 1.0.1's `k_greedy_center` for a given labeled set.
     """
 
@@ -51,6 +52,7 @@ def greedy_k_center(x: np.ndarray, centres: np.ndarray, k: int) -> np.ndarray:
         picks[i] = j = int(np.argmax(nearest))
         to_pick = norms - 2.0 * (x @ x[j]) + norms[j]  # one matrix-vector product per pick
         np.minimum(nearest, np.maximum(to_pick, 0.0), out=nearest)
+        nearest[j] = -np.inf  # never again, even where every distance left is 0 (duplicates)
     return picks
 
 

@@ -23,8 +23,10 @@ class EmbeddingSpaceSampler(Sampler):
         self.embedder = embedder
         self.inner = nested_component(embedders, embedder, "timm")
         self.embeddings: np.ndarray | None = None
+        self.n_classes = 2  # the task's, once prepared
 
     def prepare(self, data, *, progress):
+        self.n_classes = max(2, len(data.class_names))
         self.inner.bind(device="cpu", seed=0)
         self.embeddings, hit = dataset_embeddings(data, self.inner, progress=progress)
         return "embeddings: cache hit" if hit else "embeddings: computed and cached"

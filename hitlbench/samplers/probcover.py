@@ -49,8 +49,8 @@ class ProbCover(EmbeddingSpaceSampler):
     def select(self, pool, k, *, model, rng):
         x, labeled = (normalised(a) for a in self.pool_and_labeled(pool))
         both = np.concatenate([x, labeled])
-        n_classes = max(2, len(np.unique(pool.labeled)) if pool.labeled is not None else 2)
-        delta = self.delta or purest_radius(both, self.deltas or DELTAS, self.alpha, n_classes, rng)
+        deltas = self.deltas or DELTAS
+        delta = self.delta or purest_radius(both, deltas, self.alpha, self.n_classes, rng)
         return coverage_picks(radius_graph(both, delta), len(x), k)
 
 
