@@ -18,7 +18,10 @@ from hitlbench.testing import tiny_data
 from hitlbench.types import NO_ANSWER, HitlbenchError
 
 skactiveml = pytest.importorskip("skactiveml")
-RANDOM_EMBEDDER = {"name": "timm", "params": {"arch": "resnet10t", "pretrained": False}}
+RANDOM_EMBEDDER = {
+    "name": "timm",
+    "params": {"arch": "resnet10t", "pretrained": False, "input_px": 32},
+}
 from skactiveml.base import SkactivemlClassifier  # noqa: E402
 from skactiveml.pool import Badge, ProbCover, batch_bald, k_greedy_center  # noqa: E402
 from skactiveml.pool._typi_clust import _typicality  # noqa: E402
