@@ -106,7 +106,7 @@ class ScoreSampler(ColdStartSampler):
         at random (one `rng.random(N)` draw). Raises `DivergedError` for a score that is not
         finite, ValueError for k < 0."""
         # an item the model cannot answer (an all-zero row) ranks first: it needs the person
-        answered = proba.any(axis=1)
+        answered = answered_rows(proba)
         if answered.all():  # the usual case: no copy of the probabilities
             scores = np.asarray(self.scores(proba), np.float64)
         else:
@@ -129,7 +129,20 @@ def top_k(
             "to rank them"
         )
     tie_break = rng.random(len(scores))
+    if answered.all():  # the usual case: the key that sorts first splits nothing
+        return lexsort_top_k((tie_break, -scores), k)
     return lexsort_top_k((tie_break, -scores, answered), k)
+
+
+def answered_rows(proba: np.ndarray) -> np.ndarray:
+    """bool [N]: rows of `proba` [N, C] with any non-zero entry (`proba.any(axis=1)`, a column
+    at a time where there are few columns: several times faster on millions of rows)."""
+    if proba.shape[1] > 8:
+        return proba.any(axis=1)
+    answered = proba[:, 0] != 0
+    for column in range(1, proba.shape[1]):
+        answered |= proba[:, column] != 0
+    return answered
 
 
 def pool_inputs(pool: PoolView, model: Classifier) -> np.ndarray | None:
