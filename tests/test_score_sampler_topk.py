@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from hitlbench.samplers import samplers
-from hitlbench.samplers.base import lexsort_top_k
+from hitlbench.samplers.base import answered_rows, lexsort_top_k
+from hitlbench.samplers.margin import MarginSampler
 from hitlbench.types import PoolView
 
 
@@ -78,3 +79,15 @@ def test_select_picks_what_the_full_lexsort_picked(name, unanswered):
         scores[answered] = sampler.scores(proba[answered])
         expected = np.lexsort((draws.random(n), -scores, answered))[:k]
         assert np.array_equal(picked, expected), k
+
+
+def test_the_fast_paths_give_what_the_plain_computations_give():
+    rng = np.random.default_rng(11)
+    proba = rng.dirichlet(np.ones(2), 5000).astype(np.float32)
+    proba[::7] = proba[::7, ::-1]  # both orders of the larger class
+    proba[::13] = 0.0  # rows the model could not answer
+    top2 = np.sort(proba, axis=1)[:, -2:]
+    assert np.array_equal(MarginSampler().scores(proba), -(top2[:, 1] - top2[:, 0]))
+    for c in (2, 5, 12):
+        wide = rng.random((300, c)) * (rng.random((300, 1)) > 0.2)
+        assert np.array_equal(answered_rows(wide), wide.any(axis=1))

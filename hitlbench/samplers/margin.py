@@ -11,6 +11,10 @@ from .base import ScoreSampler, samplers
 class MarginSampler(ScoreSampler):
     """Smallest gap between the two most probable classes first (Scheffer et al. 2001; Stretcu et al. 2023)."""
 
+    # two classes scored without a sort (the same values); benchmarks/same_behaviour.py gave
+    # 24 of 26 records equal (the other two differ only in a crowd's new field)
+    same_behaviour_as = ("a2327ccc21756c15",)
+
     def scores(self, proba):
         if proba.shape[1] == 2:  # the same values, without sorting every row (15x faster)
             return -np.abs(proba[:, 1] - proba[:, 0])
