@@ -13,7 +13,7 @@ from ..concepts import concept_task, resolve_concept
 from ..core.component import Component
 from ..core.registry import Registry
 from ..types import MASK_OF_WANT, HitlbenchError, TaskInfo, Want
-from .splits import make_split
+from .splits import long_tailed, make_split
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,10 @@ class Dataset(Component, ABC):
     and, given by the registry to every dataset (plugins included), `concept` and `prevalence`:
     the two-class task of one concept over its classes (a shipped name such as `footwear`, or
     {name, positives, hard_negatives, phrases, negative_phrases}), its positives subsampled to
-    a `prevalence` share if given (`hitlbench.concepts`; Stretcu et al. 2023)."""
+    a `prevalence` share if given (`hitlbench.concepts`; Stretcu et al. 2023); and
+    `pool_imbalance`, a long-tailed pool: class shares falling geometrically with the class id
+    to that ratio of the first class's (`splits.long_tailed`, after `pool_size`; the holdout
+    keeps the split's shares), the setting where class balance matters to a sampler."""
 
     # What its loaded data offers beyond labels (`ImageData.offers`), declared so that a
     # combination can be refused before any data is decoded; None: known only once loaded.
@@ -87,9 +90,11 @@ class Dataset(Component, ABC):
     shared: ClassVar[dict[str, tuple[Any, Any]]] = {
         "concept": (str | dict[str, Any] | None, None),
         "prevalence": (Annotated[float, Field(gt=0.0, lt=1.0)] | None, None),
+        "pool_imbalance": (Annotated[float, Field(gt=0.0, le=1.0)] | None, None),
     }
     concept: str | dict[str, Any] | None = None
     prevalence: float | None = None
+    pool_imbalance: float | None = None
 
     def __init__(self, split: str = "holdout", holdout: float = 0.15, pool_size: int | None = None):
         if split not in SPLITS:
@@ -141,6 +146,8 @@ class Dataset(Component, ABC):
             pool_size=self.pool_size,
             rng=rng,
         )
+        if self.pool_imbalance is not None:
+            pool = long_tailed(data.labels, pool, self.pool_imbalance, rng)
         what = f"dataset {self.registered_name!r}"
         require_classes(data.labels[pool], f"{what}: the pool (after split and pool_size)")
         if len(holdout) == 0:

@@ -27,6 +27,25 @@ def stratified_take(
     return np.sort(np.concatenate(chosen))
 
 
+def long_tailed(
+    labels: np.ndarray, pool: np.ndarray, ratio: float, rng: np.random.Generator
+) -> np.ndarray:
+    """A long-tailed subset of `pool` (dataset indices, sorted): class shares falling
+    geometrically with the class id, from the smallest class count m in the pool for class 0
+    down to m x `ratio` for the last class (at least 1 item each), drawn without replacement.
+    Raises HitlbenchError for a ratio outside (0, 1]."""
+    if not 0.0 < ratio <= 1.0:
+        raise HitlbenchError(f"pool_imbalance must be in (0, 1], got {ratio}")
+    classes, counts = np.unique(labels[pool], return_counts=True)
+    steps = max(1, len(classes) - 1)
+    keep = np.maximum(1, np.round(counts.min() * ratio ** (np.arange(len(classes)) / steps)))
+    chosen = [
+        rng.permutation(pool[labels[pool] == c])[: int(n)]
+        for c, n in zip(classes, keep, strict=True)
+    ]
+    return np.sort(np.concatenate(chosen))
+
+
 def grouped_take(
     labels: np.ndarray,
     groups: np.ndarray,
