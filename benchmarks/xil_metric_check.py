@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 import time
 from pathlib import Path
 
@@ -35,6 +36,7 @@ from hitlbench.explanations.known_maps import (
     true_iou,
 )
 from hitlbench.explanations.metric_check import (
+    CHECKED_MAP,
     METRICS,
     MapChoice,
     MapScores,
@@ -387,6 +389,12 @@ def write(out: Path, n: int, seed: int) -> None:
     print(f"chosen: {choice.metric} at {choice.resolution} (gap {choice.gap:.3f})", flush=True)
     out.write_text(head + "\n" + "\n".join(summary + parts), encoding="utf-8")
     print(f"wrote {out} in {time.perf_counter() - started:.0f} s")
+    chosen = evaluation_cams()[choice.resolution]
+    if {k: chosen[k] for k in CHECKED_MAP} != CHECKED_MAP:
+        sys.exit(
+            f"the check now chooses {chosen}, not metric_check.CHECKED_MAP {CHECKED_MAP}: set "
+            "CHECKED_MAP to it and re-run the suites that score explanations"
+        )
 
 
 def main() -> None:

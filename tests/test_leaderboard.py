@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import random
+from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 from scipy import stats
 
 from hitlbench.core.provenance import behaviour_hash
+from hitlbench.explanations.metric_check import CHECKED_MAP
 from hitlbench.harness.questions import Claim, Control, Margin, Questions
 from hitlbench.harness.records import LeaderboardError, load_records, lookup, method_of, setting_of
 from hitlbench.harness.verdicts import ci_half_width
@@ -949,3 +952,23 @@ def test_a_board_with_explanation_metrics_names_the_map_they_score():
         "- WARNING: the records score different explanation maps: Grad-CAM at the classifier's "
         "`cam_layer` (gradcam weights), ReLU, max-normalised (1 record); input gradient"
     ) in mixed
+
+
+def test_a_board_scoring_a_map_the_metric_check_did_not_choose_says_so_at_its_top():
+    runs = [make_record("Random", s) for s in range(3)]
+    metrics = ["final_accuracy", DICE]
+    margins = Questions(margins={**MARGINS, DICE: Margin(value=None, reason="r")})
+    for run in runs:
+        run["spec"]["evaluation_cam"] = dict(CHECKED_MAP)
+    assert "unchecked metric" not in board(runs, metrics=metrics, questions=margins)
+    for run in runs:
+        run["spec"]["evaluation_cam"] = {"relu": True, "weights": "gradcam", "norm": "max"}
+    md = board(runs, metrics=metrics, questions=margins)
+    warning = "- WARNING: the explanation verdicts below use the old, unchecked metric"
+    assert warning in md and md.index(warning) < md.index("## Margins")
+
+
+def test_the_checked_map_is_the_one_the_metric_checks_page_chose():
+    page = (Path(__file__).resolve().parent.parent / "docs" / "explanation-metrics.md").read_text()
+    block = page.split("```yaml\n", 1)[1].split("```", 1)[0]
+    assert yaml.safe_load(block)["settings"]["evaluation_cam"] == CHECKED_MAP

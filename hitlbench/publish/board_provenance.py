@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ..core.provenance import behaviour_hash, kept_behaviours
+from ..explanations.metric_check import CHECKED_MAP
 from ..harness.records import row_name, scores_a_map
 from ..registries import REGISTRIES
 from .comparisons import DASH
@@ -80,7 +81,16 @@ def explanation_maps(records: Sequence[Mapping[str, Any]], metrics: Sequence[str
     for r in records:
         cams[_map_text(r.get("spec", {}).get("evaluation_cam") or {})] += 1
     if len(cams) == 1:
-        return [f"- explanation map scored: {next(iter(cams))}"]
+        scored = f"- explanation map scored: {next(iter(cams))}"
+        checked = _map_text(CHECKED_MAP)
+        if next(iter(cams)) == checked:
+            return [scored]
+        return [
+            scored,
+            "- WARNING: the explanation verdicts below use the old, unchecked metric: this map "
+            f"is not the one the metric check chose on maps of known quality ({checked}; "
+            "docs/explanation-metrics.md)",
+        ]
     found = "; ".join(
         f"{text} ({n} record{'' if n == 1 else 's'})" for text, n in sorted(cams.items())
     )
