@@ -19,10 +19,9 @@ from __future__ import annotations
 
 import time
 import tracemalloc
-from pathlib import Path
 
 import numpy as np
-import pytest
+from process_memory import peak_rss_gb, reset_peak_rss, standard_normal_rows
 
 from hitlbench.samplers.badge import badge_picks, gradient_scale
 from hitlbench.samplers.coreset import greedy_k_center
@@ -76,22 +75,9 @@ def test_badge_100_of_20k_by_100_classes_by_768(benchmark):
     assert ratio <= 3.0
 
 
-def _peak_rss_gb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 2**20
-    raise OSError("no VmHWM in /proc/self/status")
-
-
 def test_coreset_first_1000_centres_of_1m_by_512(benchmark):
-    try:
-        Path("/proc/self/clear_refs").write_text("5")  # reset the peak RSS to the current RSS
-    except OSError:
-        pytest.skip("peak RSS is measured through Linux's /proc/self")
-    rng = np.random.default_rng(1)
-    x = np.empty((CORESET_N, CORESET_D), dtype=np.float32)
-    for start in range(0, CORESET_N, 100_000):
-        x[start : start + 100_000] = rng.standard_normal((100_000, CORESET_D), dtype=np.float32)
+    reset_peak_rss()
+    x = standard_normal_rows(CORESET_N, CORESET_D, seed=1)
     elapsed = {}
 
     def run():
@@ -101,7 +87,7 @@ def test_coreset_first_1000_centres_of_1m_by_512(benchmark):
         return picks
 
     picks = benchmark.pedantic(run, rounds=1, iterations=1)
-    peak = _peak_rss_gb()
+    peak = peak_rss_gb()
     start = time.perf_counter()
     for j in picks:
         x @ x[j]

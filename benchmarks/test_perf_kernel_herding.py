@@ -14,11 +14,10 @@ Run (minutes; not part of the unit tests):
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import numpy as np
-import pytest
 import torch
+from process_memory import peak_rss_gb, reset_peak_rss, standard_normal_rows
 
 from hitlbench.samplers.kernel_herding import herding_order, median_bandwidth
 
@@ -83,22 +82,9 @@ def test_exact_order_of_20k(benchmark):
     assert ratio >= 5.0
 
 
-def _peak_rss_gb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 2**20
-    raise OSError("no VmHWM in /proc/self/status")
-
-
 def test_approx_first_2000_of_1m(benchmark):
-    try:
-        Path("/proc/self/clear_refs").write_text("5")  # reset the peak RSS to the current RSS
-    except OSError:
-        pytest.skip("peak RSS is measured through Linux's /proc/self")
-    rng = np.random.default_rng(1)
-    x = np.empty((APPROX_N, DIM), dtype=np.float32)
-    for start in range(0, APPROX_N, 100_000):
-        x[start : start + 100_000] = rng.standard_normal((100_000, DIM), dtype=np.float32)
+    reset_peak_rss()
+    x = standard_normal_rows(APPROX_N, DIM, seed=1)
     elapsed = {}
 
     def run():
@@ -108,7 +94,7 @@ def test_approx_first_2000_of_1m(benchmark):
         return order
 
     order = benchmark.pedantic(run, rounds=1, iterations=1)
-    peak = _peak_rss_gb()
+    peak = peak_rss_gb()
     print(
         f"\napprox first {APPROX_PICKS} of {APPROX_N} x {DIM}: {elapsed['s']:.1f} s, "
         f"peak RSS {peak:.2f} GiB (input {x.nbytes / 2**30:.2f} GiB)"

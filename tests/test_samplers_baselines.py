@@ -198,3 +198,11 @@ def test_a_sampler_refuses_a_classifier_without_what_it_needs():
     with pytest.raises(HitlbenchError, match="needs a classifier with sample_proba"):
         samplers.create("bald").check_classifier(net_without_dropout)
     samplers.create("coreset").check_classifier(net_without_dropout)  # it has features
+
+
+def test_features_and_dropout_passes_of_no_images_are_empty():
+    model = classifiers.create("small_cnn", width=4, hidden=8)
+    model.bind(tiny_data().task(), device="cpu", seed=0)
+    none, items = np.zeros((0, 1, 8, 8), np.float32), np.zeros(0, np.int64)
+    passes = model.sample_proba(none, 3, items=items, rng=np.random.default_rng(0))
+    assert passes.shape == (3, 0, 3) and model.features(none, items=items).shape == (0, 8)

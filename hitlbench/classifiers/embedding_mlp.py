@@ -193,10 +193,9 @@ class EmbeddingMLP(Classifier):
         return penultimate(self.net, self.net, self._row_batches(items))
 
     def sample_proba(self, images, n, *, items, rng):
+        seed = int(rng.integers(2**31))
         batches = self._row_batches(items)
-        if not batches:
-            return np.zeros((n, 0, self.task.n_classes), np.float32)
-        return mc_dropout_proba(self.net, self.net, batches, n, int(rng.integers(2**31)))
+        return mc_dropout_proba(self.net, self.net, batches, n, seed, self.task.n_classes)
 
     def _row_batches(self, items: np.ndarray) -> list[torch.Tensor]:
         items = np.asarray(items, np.int64)

@@ -60,9 +60,13 @@ def mc_dropout_proba(
     batches: list[torch.Tensor],
     n: int,
     seed: int,
+    n_classes: int,
 ) -> np.ndarray:
-    """float32 [n, N, C]: softmax of `n` forward passes with dropout on and everything else in
-    eval mode (batch norm uses its running statistics); the masks come from `seed`."""
+    """float32 [n, N, n_classes]: softmax of `n` forward passes with dropout on and everything
+    else in eval mode (batch norm uses its running statistics); the masks come from `seed`.
+    No batches: an empty [n, 0, n_classes]."""
+    if not batches:
+        return np.zeros((n, 0, n_classes), np.float32)
     net.eval()
     for module in dropouts(net):
         module.train()

@@ -234,10 +234,9 @@ class TorchImageClassifier(Classifier):
         return penultimate(self.net, self.forward, self._encoded_batches(images))
 
     def sample_proba(self, images, n, *, items, rng):
+        seed = int(rng.integers(2**31))
         batches = self._encoded_batches(images)
-        if not batches:
-            return np.zeros((n, 0, self.task.n_classes), np.float32)
-        return mc_dropout_proba(self.net, self.forward, batches, n, int(rng.integers(2**31)))
+        return mc_dropout_proba(self.net, self.forward, batches, n, seed, self.task.n_classes)
 
     def _encoded_batches(self, images: np.ndarray) -> list[torch.Tensor]:
         with torch.no_grad():
