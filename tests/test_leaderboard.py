@@ -972,3 +972,39 @@ def test_the_checked_map_is_the_one_the_metric_checks_page_chose():
     page = (Path(__file__).resolve().parent.parent / "docs" / "explanation-metrics.md").read_text()
     block = page.split("```yaml\n", 1)[1].split("```", 1)[0]
     assert yaml.safe_load(block)["settings"]["evaluation_cam"] == CHECKED_MAP
+
+
+CROWD_CURVE = {"crowd": {"x": "error rate p", "lines": {"Crowd": {"Crowd 0.1": 0.1, "Crowd 0.3": 0.3, "Crowd 0.5": 0.5}}}}  # fmt: skip
+
+
+def crowd_records(finals):
+    """Records of an expert (final accuracy 0.8) and crowds at p with final accuracy `finals[p]`,
+    3 seeds each, spread +-0.01 around those means."""
+    methods = {"Expert": 0.8, **{f"Crowd {p}": v for p, v in finals.items()}}
+    return [
+        make_record(m, s, accuracy=(0.5, final + 0.01 * (s - 1)))
+        for m, final in methods.items()
+        for s in range(3)
+    ]
+
+
+def test_a_break_even_point_along_a_curve_is_where_the_line_meets_the_reference():
+    crossing = {
+        "curve": "crowd",
+        "line": "Crowd",
+        "reference": "Expert",
+        "metric": "final_accuracy",
+    }
+    records = crowd_records({0.1: 0.9, 0.3: 0.85, 0.5: 0.7})
+    md = board(records, baseline="Expert", curves=CROWD_CURVE, crossings=[crossing])
+    rows = rows_under(md, "## Break-even: Crowd against Expert, accuracy")
+    (row,) = rows
+    assert row["Expert"] == "0.8" and row["Crowd at 0.3"] == "0.85"
+    assert row["break-even"] == "0.367"  # 0.3 + 0.2 * (0.85 - 0.8) / (0.85 - 0.7)
+    never = board(crowd_records({0.1: 0.9, 0.3: 0.85, 0.5: 0.82}), baseline="Expert",
+                  curves=CROWD_CURVE, crossings=[crossing])  # fmt: skip
+    (row,) = rows_under(never, "## Break-even: Crowd against Expert, accuracy")
+    assert row["break-even"] == "none: above it from 0.1 to 0.5"
+    with pytest.raises(LeaderboardError, match="no line 'Crowds'"):
+        board(records, baseline="Expert", curves=CROWD_CURVE,
+              crossings=[{**crossing, "line": "Crowds"}])  # fmt: skip

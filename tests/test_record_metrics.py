@@ -61,6 +61,15 @@ def test_a_metric_within_a_budget_of_the_persons_time():
     assert summary_value(r, "at_expert_s.503.4.wait.81.7.auc_pr") == 0.3
 
 
+def test_the_mean_of_a_field_the_oracle_reports_per_round():
+    r = record()
+    r["rounds"][0]["oracle"] = {"error_correlation": 0.1, "wrong_agreement": None}
+    r["rounds"][2]["oracle"] = {"error_correlation": 0.4, "wrong_agreement": None}
+    assert summary_value(r, "oracle_mean.error_correlation") == 0.25  # round 1 has no block
+    assert summary_value(r, "oracle_mean.wrong_agreement") is None  # reported, never defined
+    assert summary_value(r, "oracle_mean.agreement") is None
+
+
 def test_class_coverage_of_the_labeled_items_against_the_pool():
     pool = np.array([0, 0, 1, 1, 2, 2, 3, 3])  # four classes, equal shares
     same = class_coverage(np.array([0, 1, 2, 3]), pool, n_classes=4)

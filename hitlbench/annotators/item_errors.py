@@ -3,11 +3,12 @@ classes people actually confuse an item with.
 
 Difficulty and confusion come from a reference model that is not the loop's classifier (if it
 were, margin sampling would pick exactly the items the simulated person gets wrong): a
-logistic regression on the first `REFERENCE["components"]` principal components of each
-image's grayscale pixels, at most `REFERENCE["px"]` pixels a side, scored out of fold (5
+logistic regression on the first `REFERENCE["components"]` principal components (whitened, so
+that it converges) of each image's grayscale pixels, at most `REFERENCE["px"]` pixels a side, scored out of fold (5
 stratified folds) over the whole collection, so no item's own label is behind its difficulty.
 scikit-learn fits it (PCA, LogisticRegression, cross_val_predict); the probabilities are cached
-on disk per collection (`core.cache.cached_arrays`), like the embeddings.
+on disk per collection (`core.cache.cached_arrays`), like the embeddings. On Fashion-MNIST's
+70,000 images the fit takes about 21 s on 2 cores and is right out of fold on 0.838 of them.
 
 From the out-of-fold probabilities q ([N, C]):
 
@@ -34,7 +35,7 @@ from scipy.special import expit, logit
 
 from ..core.cache import cached_arrays
 
-REFERENCE = {"model": "pca_logistic", "px": 28, "components": 50, "folds": 5, "version": 1}
+REFERENCE = {"model": "pca_logistic", "px": 28, "components": 50, "folds": 5, "version": 2}
 _CLIP = 1e-4  # difficulties kept inside (0, 1) so that their log-odds are finite
 
 
@@ -97,7 +98,7 @@ def _fit(images: np.ndarray, labels: np.ndarray) -> np.ndarray:
     features = reference_features(images)
     n_components = min(REFERENCE["components"], features.shape[1], len(labels) // 2)
     model = make_pipeline(
-        PCA(n_components, random_state=0), LogisticRegression(max_iter=300, C=1.0)
+        PCA(n_components, whiten=True, random_state=0), LogisticRegression(max_iter=300, C=1.0)
     )
     folds = StratifiedKFold(REFERENCE["folds"], shuffle=True, random_state=0)
     proba = cross_val_predict(model, features, labels, cv=folds, method="predict_proba")

@@ -14,6 +14,9 @@ Names (a suite's `leaderboard.metrics`, contrasts and curves take them like summ
   Stretcu et al. 2023's Table 1: 58.6 s of selection plus 23.1 s of training over 10M images).
 - `presumed_positive_share`: of all presumed negatives trained on (`embedding_mlp`), the share
   that were in fact positives; None where there were none.
+- `oracle_mean.F`: the mean over rounds of the field F an oracle reports per round (its
+  `oracle` block), e.g. a crowd's `oracle_mean.error_correlation`; rounds where F is absent or
+  None are left out, and the value is None where no round has it.
 """
 
 from __future__ import annotations
@@ -26,12 +29,15 @@ import numpy as np
 
 ROUND = re.compile(r"round\.(\d+)\.(\w+)")
 AT_EXPERT = re.compile(r"at_expert_s\.(\d+(?:\.\d+)?)(?:\.wait\.(\d+(?:\.\d+)?))?\.(\w+)")
+ORACLE_MEAN = re.compile(r"oracle_mean\.(\w+)")
 DERIVED = ("wait_s_total", "expert_s_total", "presumed_positive_share")
 
 
 def is_derived(metric: str) -> bool:
     """Whether `metric` is one of this module's names rather than a summary key."""
-    return metric in DERIVED or bool(ROUND.fullmatch(metric) or AT_EXPERT.fullmatch(metric))
+    return metric in DERIVED or any(
+        pattern.fullmatch(metric) for pattern in (ROUND, AT_EXPERT, ORACLE_MEAN)
+    )
 
 
 def round_waits(rounds: list[Mapping[str, Any]]) -> np.ndarray:
@@ -56,6 +62,8 @@ def derived_value(record: Mapping[str, Any], metric: str, missing: Any) -> Any:
         presumed = sum(r.get("presumed_negatives", 0) for r in rounds)
         positive = sum(r.get("presumed_negatives_positive", 0) for r in rounds)
         return round(positive / presumed, 6) if presumed else None
+    if found := ORACLE_MEAN.fullmatch(metric):
+        return oracle_mean(rounds, found[1])
     found = AT_EXPERT.fullmatch(metric)
     budget, name = float(found[1]), found[3]
     waits = round_waits(rounds) if found[2] is None else np.full(len(rounds), float(found[2]))
@@ -64,3 +72,10 @@ def derived_value(record: Mapping[str, Any], metric: str, missing: Any) -> Any:
     if not len(within):
         return None
     return rounds[int(within[-1])]["metrics"].get(name, missing)
+
+
+def oracle_mean(rounds: list[Mapping[str, Any]], field: str) -> float | None:
+    """The mean of `field` over the rounds' `oracle` blocks that report it; None where none do."""
+    values = [r.get("oracle", {}).get(field) for r in rounds]
+    values = [v for v in values if v is not None]
+    return round(float(np.mean(values)), 6) if values else None

@@ -26,7 +26,7 @@ def pivot_markdown(pivot: Pivot) -> list[str]:
 def board_markdown(board: Board) -> str:
     """The whole leaderboard: title, the positive control and sensitivity, provenance,
     notices, margins, the paper's claims, a table and its comparisons per setting, the pivot,
-    components, failed cells and the suite's notes."""
+    the break-even points, components, failed cells and the suite's notes."""
     lines = [
         f"# {board.suite}",
         "",
@@ -47,7 +47,7 @@ def board_markdown(board: Board) -> str:
         lines += [f"## {section.title}", "", table, "", *section.comparisons]
     if board.pivot:
         lines += pivot_markdown(board.pivot)
-    lines += board.components + board.failed
+    lines += board.crossings + board.components + board.failed
     if board.notes:
         lines += [board.notes.strip(), ""]
     return "\n".join(lines).rstrip("\n") + "\n"

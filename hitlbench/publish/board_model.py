@@ -254,6 +254,7 @@ class Board:
     claims: list[str]  # the paper's claims, each with its verdict here
     sections: list[Section]
     pivot: Pivot | None
+    crossings: list[str]  # break-even points along the suite's curves (`crossings`)
     components: list[str]
     failed: list[str]
     notes: str | None

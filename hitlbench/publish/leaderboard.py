@@ -63,6 +63,7 @@ from .comparisons import (
     contrast_lines,
     prior_lines,
 )
+from .crossings import crossing_lines
 from .metric_names import metric_name
 
 if TYPE_CHECKING:
@@ -281,6 +282,8 @@ def build(
     failed: Mapping[str, str] | None = None,
     method_order: Sequence[str] = (),
     contrasts: Sequence[Sequence[str]] = (),
+    curves: Mapping[str, Mapping[str, Any]] | None = None,
+    crossings: Sequence[Mapping[str, Any]] = (),
 ) -> Board:
     """The leaderboard of `records`; raises `LeaderboardError` when the baseline has no records,
     names a reference row, or a method has two records of one seed in one setting.
@@ -288,7 +291,8 @@ def build(
     `questions` (`harness.questions`): the margin of each metric with its reason, the paper's
     claims and the positive control; `quoted` puts a paper's published numbers in a column
     beside each metric they exist for (a list of sources: a column each); `contrasts` lists [method, reference] pairs compared like
-    a method with the baseline (the claims' and the control's pairs are added). Rows: the
+    a method with the baseline (the claims' and the control's pairs are added); `crossings`
+    the break-even points along `curves` (`crossings.crossing_lines`). Rows: the
     baseline, then the methods in `method_order` (the suite's), then any other, sorted.
     """
     questions = questions or Questions()
@@ -312,6 +316,7 @@ def build(
         claims=claim_lines(sections, questions, baseline),
         sections=sections,  # first: it checks the contrasts' form
         pivot=_pivot(records, methods, baseline, pivot, questions.margins) if pivot else None,
+        crossings=crossing_lines(sections, curves or {}, crossings),
         components=components(groups, methods + [r for r in references if r in groups]),
         failed=failed_cells(failed or {}),
         notes=notes,
@@ -355,6 +360,8 @@ def suite_options(suite: Suite) -> dict[str, Any]:
         "notes": options.get("notes"),
         "method_order": list(suite.methods),
         "contrasts": options.get("contrasts") or (),
+        "curves": options.get("curves"),
+        "crossings": options.get("crossings") or (),
     }
 
 

@@ -100,6 +100,7 @@ def suite_page(
         pivot = board_table(board.pivot.table, groups)
         tables += f"<h2>{esc(board.pivot.title)}</h2>\n{pivot}"
         tables += f'<p class="muted">{esc(board.pivot.legend)}</p>\n'
+    tables += markdown("\n".join(board.crossings))
     aside = "".join(figure(p, p.rsplit("/", 1)[-1][:-4].replace("_", " ")) for p in figures)
     body = [
         intro,
