@@ -71,6 +71,22 @@ def test_model_based_sampler_falls_back_to_its_cold_start():
     )
 
 
+def test_a_random_first_batch_is_the_same_for_every_sampler(tmp_path, digits_spec):
+    def first_round(sampler, **settings):
+        spec = digits_spec(sampler=sampler, rounds=1, **settings)
+        return execute(spec, out=tmp_path)[0]["rounds"][0]
+
+    shared = {s: first_round(s, first_batch="random") for s in ("random", "kernel_herding")}
+    assert shared["random"]["metrics"] == shared["kernel_herding"]["metrics"]
+    assert shared["random"]["class_tv_distance"] == shared["kernel_herding"]["class_tv_distance"]
+    own = first_round("kernel_herding")  # by default herding picks its own first batch
+    assert own["metrics"] != shared["kernel_herding"]["metrics"]
+    default = resolve_spec(digits_spec())
+    assert default["first_batch"] == "sampler"
+    assert run_id(default) == run_id({k: v for k, v in default.items() if k != "first_batch"})
+    assert run_id(resolve_spec(digits_spec(first_batch="random"))) != run_id(default)
+
+
 def test_spec_resolution_fills_defaults_and_resolves_aliases():
     spec = resolve_spec({"sampler": "uniform", "device": "cpu"})
     assert spec["sampler"] == {"name": "random", "params": {}}

@@ -79,6 +79,7 @@ def _seeds(seed: int) -> dict[str, np.random.SeedSequence]:
         "detector_init",
         "oracle_init",
         "gold",
+        "first_batch",
     )  # fmt: skip  (a new stream goes last: spawn keys keep the earlier streams' draws)
     return dict(zip(names, np.random.SeedSequence(seed).spawn(len(names)), strict=True))
 
@@ -205,11 +206,13 @@ def execute(
             rounds=rounds,
             effort_seconds=spec["effort"],
             cam=cam,
+            first_batch=spec["first_batch"],
         ),
         LoopRngs(
             sampler=np.random.default_rng(seeds["sampler"]),
             oracle=np.random.default_rng(seeds["oracle"]),
             fit=np.random.default_rng(seeds["fit"]),
+            first_batch=np.random.default_rng(seeds["first_batch"]),
         ),
         on_round=on_round,
     )

@@ -45,6 +45,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
         "method": "gradcam",
         "layer": None,
     },
+    "first_batch": "sampler",
 }
 SPEC_KEYS = (*SPEC_KINDS, *DEFAULT_SETTINGS)
 _Count = Annotated[int, Field(ge=1)]
@@ -66,6 +67,7 @@ SETTING_TYPES: dict[str, tuple[Any, str]] = {
         "a mapping of method (gradcam/input_gradient), layer (null or a module path), relu "
         "(true/false), weights (gradcam/guided) and norm (max/minmax)",
     ),
+    "first_batch": (Literal["sampler", "random"], "sampler or random"),
 }
 # Run settings added after records were published, with the value that reproduces the behaviour
 # from before: left out of a run's identity while they hold it (docs/concepts.md, "Run identity").
@@ -74,7 +76,8 @@ ADDED_CAM_KEYS: dict[str, Any] = {"method": "gradcam", "layer": None}
 ADDED_SETTINGS: dict[str, Any] = {
     "evaluation_cam": {
         k: v for k, v in DEFAULT_SETTINGS["evaluation_cam"].items() if k not in ADDED_CAM_KEYS
-    }
+    },
+    "first_batch": "sampler",
 }
 ANNOTATION_TEXT = {
     Want.BOX: "true boxes",
@@ -225,6 +228,7 @@ def resolve_spec(raw: Mapping[str, Any]) -> dict[str, Any]:
     spec["targets"] = sorted(float(t) for t in settings["targets"])
     cam_layer = REGISTRIES["classifier"].get(spec["classifier"]["name"]).cam_layer
     spec["evaluation_cam"] = resolve_evaluation_cam(settings["evaluation_cam"], cam_layer)
+    spec["first_batch"] = settings["first_batch"]
     check_compatible(spec)
     return spec
 

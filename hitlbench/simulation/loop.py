@@ -33,7 +33,7 @@ def run_round(steps: RoundSteps, state: LoopState, index: int, rngs: LoopRngs) -
     """One round, step by step; `state` takes the person's review before the updates."""
     times: dict[str, float] = {}
     with _timed(times, "select"):
-        selection = steps.select(state, rngs.sampler)
+        selection = steps.select(state, index, rngs)
     with _timed(times, "propose"):
         proposed = steps.propose(selection, index)
     if proposed.proposal is not None:  # a labeler's latency per item (timings stay in time_s)

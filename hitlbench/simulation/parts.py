@@ -33,6 +33,8 @@ class LoopSettings:
     rounds: int | None  # None: until the pool is exhausted
     effort_seconds: Mapping[str, float]
     cam: CamSpec = EVALUATION_CAM  # the maps explanation metrics score (`evaluation_cam`)
+    # "random": round 0's batch is plain random from its own stream, the same for every sampler
+    first_batch: str = "sampler"
 
 
 @dataclass(frozen=True)
@@ -42,3 +44,4 @@ class LoopRngs:
     sampler: np.random.Generator
     oracle: np.random.Generator
     fit: np.random.Generator
+    first_batch: np.random.Generator | None = None  # with `first_batch: random`

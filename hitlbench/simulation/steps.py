@@ -16,6 +16,7 @@ from ..classifiers.base import answered_argmax
 from ..core.crops import crop_resize
 from ..core.effort import as_ratings, to_seconds
 from ..data.base import SplitData
+from ..samplers.base import samplers
 from ..types import (
     NO_ANSWER,
     DivergedError,
@@ -33,7 +34,7 @@ from ..types import (
 from .cam_examples import cam_examples, example_positions
 from .evaluation import checked_proba, diverged, holdout_metrics
 from .imagery import Imagery, through
-from .parts import Components, LoopSettings
+from .parts import Components, LoopRngs, LoopSettings
 from .state import LoopState
 from .step_results import Evaluation, Proposed, Reviewed, Selection
 
@@ -51,9 +52,14 @@ class RoundSteps:
         holdout_labels = self.data.labels[split.holdout]
         self.examples = example_positions(holdout_labels) if self.data.masks else None
 
-    def select(self, state: LoopState, rng: np.random.Generator) -> Selection:
+    def select(self, state: LoopState, index: int, rngs: LoopRngs) -> Selection:
         """The sampler picks the batch from the pool (of the batch size, or all that is left),
-        seeing the classifier once it is ready."""
+        seeing the classifier once it is ready; with `first_batch: random`, round 0's batch is
+        plain random from the run's own first-batch stream instead, so every sampler of one
+        seed starts from the same items."""
+        sampler, rng = self.parts.sampler, rngs.sampler
+        if index == 0 and self.settings.first_batch == "random":
+            sampler, rng = samplers.create("random"), rngs.first_batch
         pool, batch_size = state.pool, self.settings.batch_size
         k = len(pool) if batch_size is None else min(batch_size, len(pool))
         model = self.parts.classifier if self.parts.classifier.ready else None
@@ -65,7 +71,7 @@ class RoundSteps:
             labeled_items=state.labeled_idx,
             labeled_crops=through(state.labeled_idx, self.imagery.crops),
         )
-        positions = self.parts.sampler.select(view, k, model=model, rng=rng)
+        positions = sampler.select(view, k, model=model, rng=rng)
         positions = self._checked_positions(positions, k, len(pool))
         return Selection(positions, pool[positions], model)
 
