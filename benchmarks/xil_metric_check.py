@@ -342,6 +342,9 @@ def choice_lines(choice: MapChoice, cams: dict[str, dict]) -> list[str]:
         "```yaml",
         *block.rstrip("\n").splitlines(),
         "```",
+        "",
+        "A leaderboard whose records score another map shows its explanation metrics' means but "
+        "draws no verdict from them (`publish.board_provenance.judged_metrics`).",
     ]
 
 

@@ -828,6 +828,7 @@ def prior_records(methods=tuple(PRIOR_VALUES), seeds=range(5), noise=(0.0, 0.01,
         (dice, decoy, share), step = PRIOR_VALUES[method]
         for s in seeds:
             r = make_record(method, s)
+            r["spec"]["evaluation_cam"] = dict(CHECKED_MAP)  # verdicts on the checked map only
             wobble = noise[s] if method in ("Random", "Margin") else 0.0
             r["summary"]["final_metrics"] = {
                 "dice_object": dice + step * s + wobble,
@@ -954,18 +955,20 @@ def test_a_board_with_explanation_metrics_names_the_map_they_score():
     ) in mixed
 
 
-def test_a_board_scoring_a_map_the_metric_check_did_not_choose_says_so_at_its_top():
-    runs = [make_record("Random", s) for s in range(3)]
+def test_a_board_scoring_a_map_the_metric_check_did_not_choose_draws_no_verdict_from_it():
+    runs = prior_records(methods=("Random", "Margin"))
     metrics = ["final_accuracy", DICE]
     margins = Questions(margins={**MARGINS, DICE: Margin(value=None, reason="r")})
-    for run in runs:
-        run["spec"]["evaluation_cam"] = dict(CHECKED_MAP)
-    assert "unchecked metric" not in board(runs, metrics=metrics, questions=margins)
+    checked = board(runs, metrics=metrics, questions=margins)
+    assert "unchecked map" not in checked
+    assert {metric for _, metric in comparisons(checked)} == {"final_accuracy", DICE}
     for run in runs:
         run["spec"]["evaluation_cam"] = {"relu": True, "weights": "gradcam", "norm": "max"}
     md = board(runs, metrics=metrics, questions=margins)
-    warning = "- WARNING: the explanation verdicts below use the old, unchecked metric"
+    warning = "- WARNING: the explanation metrics below score an old, unchecked map"
     assert warning in md and md.index(warning) < md.index("## Margins")
+    assert {metric for _, metric in comparisons(md)} == {"final_accuracy"}  # no verdict on dice
+    assert any(DICE in path for path in record_fields(md).values())  # its means are shown
 
 
 def test_the_checked_map_is_the_one_the_metric_checks_page_chose():

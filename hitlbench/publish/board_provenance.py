@@ -71,15 +71,32 @@ def _map_text(cam: Mapping[str, Any]) -> str:
     return f"{what}, {relu}{cam.get('norm', 'max')}-normalised"
 
 
-def explanation_maps(records: Sequence[Mapping[str, Any]], metrics: Sequence[str]) -> list[str]:
-    """A bullet naming the saliency map the explanation metrics score (the records'
-    `evaluation_cam`), and a warning where records scored different maps; nothing for a board
-    without a metric that scores a map."""
-    if not any(scores_a_map(m) for m in metrics):
-        return []
+def _scored_maps(records: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    """{map in words: number of records} of the records' `evaluation_cam`."""
     cams: dict[str, int] = defaultdict(int)
     for r in records:
         cams[_map_text(r.get("spec", {}).get("evaluation_cam") or {})] += 1
+    return dict(cams)
+
+
+def judged_metrics(records: Sequence[Mapping[str, Any]], metrics: Sequence[str]) -> list[str]:
+    """The metrics a board draws verdicts on: all of them where every record scores the map
+    the metric check chose (`metric_check.CHECKED_MAP`), else all but those that score a map
+    (their means are still shown)."""
+    if set(_scored_maps(records)) <= {_map_text(CHECKED_MAP)}:
+        return list(metrics)
+    return [m for m in metrics if not scores_a_map(m)]
+
+
+def explanation_maps(records: Sequence[Mapping[str, Any]], metrics: Sequence[str]) -> list[str]:
+    """A bullet naming the saliency map the explanation metrics score (the records'
+    `evaluation_cam`), and a warning where that is not the checked map or records scored
+    different maps (the board then draws no verdict from them); nothing for a board without a
+    metric that scores a map."""
+    if not any(scores_a_map(m) for m in metrics):
+        return []
+    cams = _scored_maps(records)
+    no_verdicts = "their means are shown, but no verdict is drawn from them"
     if len(cams) == 1:
         scored = f"- explanation map scored: {next(iter(cams))}"
         checked = _map_text(CHECKED_MAP)
@@ -87,14 +104,14 @@ def explanation_maps(records: Sequence[Mapping[str, Any]], metrics: Sequence[str
             return [scored]
         return [
             scored,
-            "- WARNING: the explanation verdicts below use the old, unchecked metric: this map "
-            f"is not the one the metric check chose on maps of known quality ({checked}; "
-            "docs/explanation-metrics.md)",
+            "- WARNING: the explanation metrics below score an old, unchecked map, not the one "
+            f"the metric check chose on maps of known quality ({checked}; "
+            f"docs/explanation-metrics.md): {no_verdicts}",
         ]
     found = "; ".join(
         f"{text} ({n} record{'' if n == 1 else 's'})" for text, n in sorted(cams.items())
     )
-    return [f"- WARNING: the records score different explanation maps: {found}"]
+    return [f"- WARNING: the records score different explanation maps: {found}; {no_verdicts}"]
 
 
 def _component_texts(records: Iterable[Mapping[str, Any]], kind: str) -> dict[str, set[str]]:

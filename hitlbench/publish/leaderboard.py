@@ -42,6 +42,7 @@ from .board_provenance import (
     components,
     explanation_maps,
     failed_cells,
+    judged_metrics,
     provenance,
     unrun,
 )
@@ -167,22 +168,23 @@ def _section(
     questions: Questions,
     quoted: Quotes,
     contrasts: Sequence[Sequence[str]],
+    judged: Sequence[str],
 ) -> Section:
-    """One setting: the means, the comparisons with the baseline, where effort verdicts flip,
-    every method against the best prior on the explanation metrics (where the setting has
-    reference maps that ignore the image), and the suite's own contrasts (with the claims' and
-    the control's pairs)."""
+    """One setting: the means of `metrics`, the comparisons with the baseline, where effort
+    verdicts flip, every method against the best prior on the explanation metrics (where the
+    setting has reference maps that ignore the image), and the suite's own contrasts (with the
+    claims' and the control's pairs), the comparisons on the `judged` metrics only."""
     margins, effects = questions.margins, claimed_effects(questions, setting)
     lines: list[str] = []
     found: dict[str, dict[Pair, Comparison]] = {}
     if baseline in runs:
-        compared, found = comparison_lines(runs, methods, baseline, metrics, margins, effects)
+        compared, found = comparison_lines(runs, methods, baseline, judged, margins, effects)
         lines += compared
         if EFFORT_TOTAL in found:
             by_method = {m: c for (m, _), c in found[EFFORT_TOTAL].items()}
             lines += break_even_lines(runs, methods, baseline, by_method)
-    prior_compared, priors = prior_lines(runs, methods, baseline, metrics, margins)
-    contrasted, other = contrast_lines(runs, contrasts, metrics, margins, effects)
+    prior_compared, priors = prior_lines(runs, methods, baseline, judged, margins)
+    contrasted, other = contrast_lines(runs, contrasts, judged, margins, effects)
     return Section(
         title=_title(setting) or "all runs",
         setting=setting,
@@ -204,9 +206,12 @@ def _sections(
     quoted: Quotes = None,
     contrasts: Sequence[Sequence[str]] = (),
 ) -> list[Section]:
-    """One `Section` per setting, sorted."""
+    """One `Section` per setting, sorted; verdicts on `judged_metrics` only."""
+    judged = judged_metrics(records, metrics)
     return [
-        _section(json.loads(key), runs, methods, baseline, metrics, questions, quoted, contrasts)
+        _section(
+            json.loads(key), runs, methods, baseline, metrics, questions, quoted, contrasts, judged
+        )
         for key, runs in sorted(_group(records, setting_key).items())
     ]
 
