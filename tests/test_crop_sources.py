@@ -64,7 +64,7 @@ def run(every: bool, feedback=None):
     parts = Components(
         RandomSampler(), FixedBoxDetector(every), clf, PerfectOracle(), feedback or LabelsOnly()
     )
-    rngs = LoopRngs(*(np.random.default_rng(i) for i in range(3)))
+    rngs = LoopRngs(*(np.random.default_rng(i) for i in range(4)))
     rows, _ = run_loop(split, parts, LoopSettings(10, 2, seconds_table()), rngs)
     return data, clf.seen, rows
 

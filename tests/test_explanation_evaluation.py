@@ -98,7 +98,7 @@ def test_the_mean_object_mask_averages_the_labeled_pool_items_masks_only():
     ref.bind(data.task(), device="cpu", seed=0)
     assert ref.prepare(data, progress=False) is None  # as the runner calls it, before the loop
     parts = Components(RandomSampler(), WholeImage(), ref, PerfectOracle(), _labels())
-    rngs = LoopRngs(*(np.random.default_rng(i) for i in range(3)))
+    rngs = LoopRngs(*(np.random.default_rng(i) for i in range(4)))
     rows, _ = run_loop(split, parts, LoopSettings(10, 2, seconds_table()), rngs)
     assert len(ref.trained) == 20 and set(ref.trained) < set(range(40))
     expected = obj[ref.trained].mean(axis=0)

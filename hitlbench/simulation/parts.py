@@ -44,4 +44,4 @@ class LoopRngs:
     sampler: np.random.Generator
     oracle: np.random.Generator
     fit: np.random.Generator
-    first_batch: np.random.Generator | None = None  # with `first_batch: random`
+    first_batch: np.random.Generator  # round 0 with `first_batch: random`
