@@ -132,13 +132,31 @@ def run_suite(
     )
     if not todo:
         return []
-    tracker = _Progress(len(todo), enabled=progress)
+    return run_cells(
+        todo, suite, out_dir, executor=executor, jobs=jobs, address=address, progress=progress
+    )
+
+
+def run_cells(
+    cells: list[Cell],
+    suite: Suite,
+    out_dir: Path,
+    *,
+    executor: str = "serial",
+    jobs: int = 1,
+    address: str | None = None,
+    progress: bool = True,
+) -> list[CellOutcome]:
+    """Run `cells` of `suite` into `out_dir` whether or not they have records there, with a
+    progress bar (cells done with their ETA, the round of the cell that reported last); a
+    failing cell is recorded and the others go on. Returns the outcomes in the order the cells
+    finished. `executor` is one of `EXECUTORS` and `jobs` at least 1 (`run_suite` checks both)."""
+    tracker = _Progress(len(cells), enabled=progress)
     run = {"serial": _serial, "process": _processes, "ray": _ray}[executor]
     try:
-        outcomes = run(todo, suite, out_dir, jobs=jobs, address=address, tracker=tracker)
+        return run(cells, suite, out_dir, jobs=jobs, address=address, tracker=tracker)
     finally:
         tracker.close()
-    return outcomes
 
 
 class _Progress:
