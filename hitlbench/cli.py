@@ -1,4 +1,4 @@
-"""Command line: run, bench, leaderboard, plot, site, list, report (DESIGN §5)."""
+"""Command line: run, bench, leaderboard, replicate, plot, site, list, report (DESIGN §5)."""
 
 from __future__ import annotations
 
@@ -188,6 +188,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 RECORDS_ROOT = Path("leaderboards") / "records"
 FIGURES_ROOT = Path("leaderboards") / "figures"
+REPLICATIONS_ROOT = Path("leaderboards") / "replications"
+DEFAULT_CELLS = 3  # cells `replicate` draws when given neither --cells nor --all
 
 
 def suite_records(given: str | None, suite: str) -> Path:
@@ -233,6 +235,45 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     path = leaderboard.write(records_dir, out, **leaderboard.suite_options(suite))
     print(f"leaderboard: {path}")
     return 0
+
+
+def _check_replicate_flags(args: argparse.Namespace) -> None:
+    """Refuse (`HitlbenchError`) combinations of replicate's flags that ask for two things, and
+    --publish from uncommitted code, before any cell runs."""
+    from .harness.results import git_hash
+    from .publish.replication import check_committed
+
+    if args.all and args.cells is not None:
+        raise HitlbenchError("--cells and --all exclude each other: --all re-runs every cell")
+    if args.all and args.seed is not None:
+        raise HitlbenchError("--seed draws the cells to re-run; --all draws none")
+    if args.publish and not args.all:
+        raise HitlbenchError("--publish needs --all: a published replication re-runs every cell")
+    if args.publish and args.records:
+        raise HitlbenchError("--publish replicates the published records: leave out --records")
+    if args.publish:
+        check_committed(git_hash())
+
+
+def cmd_replicate(args: argparse.Namespace) -> int:
+    from .harness.suites import load_suite
+    from .publish.replication import publish, replicate, report_lines
+
+    _check_replicate_flags(args)
+    suite = load_suite(args.suite)
+    result = replicate(
+        suite,
+        suite_records(args.records, suite.name),
+        n=None if args.all else (DEFAULT_CELLS if args.cells is None else args.cells),
+        seed=args.seed,
+        out_dir=Path(args.out) if args.out else None,
+        progress=not args.quiet,
+    )
+    for line in report_lines(result):
+        print(line)
+    if args.publish:
+        print(f"published: {publish(result, REPLICATIONS_ROOT)}")
+    return 1 if result.failed else 0
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
@@ -336,6 +377,38 @@ def make_parser() -> argparse.ArgumentParser:
     )
     board.add_argument("--out", help="markdown file (default leaderboards/<suite>.md)")
     board.set_defaults(func=cmd_leaderboard)
+
+    replicate = sub.add_parser(
+        "replicate",
+        help="re-run published cells of a suite on this machine, compare their values and list "
+        "the verdicts that would change",
+    )
+    replicate.add_argument("suite")
+    replicate.add_argument(
+        "--cells", type=int, help=f"cells to draw from the published ones (default {DEFAULT_CELLS})"
+    )
+    replicate.add_argument(
+        "--seed", type=int, help="seed of the draw (default: a fresh one, printed)"
+    )
+    replicate.add_argument("--all", action="store_true", help="re-run every published cell")
+    replicate.add_argument(
+        "--out",
+        help="scratch folder: records in OUT/<suite>/, the summary in OUT/<suite>.replication."
+        "json (default: a new temporary folder; never inside leaderboards/)",
+    )
+    replicate.add_argument(
+        "--records",
+        help="the published records: the suite's folder or the root holding <suite>/ "
+        "(default leaderboards/records/<suite>)",
+    )
+    replicate.add_argument(
+        "--publish",
+        action="store_true",
+        help="with --all: also write the summary to leaderboards/replications/<suite>.json, "
+        "which the suite's leaderboard cites",
+    )
+    replicate.add_argument("--quiet", action="store_true", help="no progress bar")
+    replicate.set_defaults(func=cmd_replicate)
 
     plot = sub.add_parser("plot", help="figures (PNG and SVG) for a suite or for records")
     plot.add_argument("targets", nargs="+", metavar="SUITE|RECORD")
