@@ -228,11 +228,15 @@ def cmd_bench(args: argparse.Namespace) -> int:
 def cmd_leaderboard(args: argparse.Namespace) -> int:
     from .harness.suites import load_suite
     from .publish import leaderboard
+    from .publish.replication import published_summary
 
     suite = load_suite(args.suite)
     records_dir = suite_records(args.records, suite.name)
     out = Path(args.out or Path("leaderboards") / f"{suite.name}.md")
-    path = leaderboard.write(records_dir, out, **leaderboard.suite_options(suite))
+    # a published replication re-ran the published records: a board of other records cites none
+    replication = published_summary(REPLICATIONS_ROOT, suite.name) if not args.records else None
+    options = leaderboard.suite_options(suite)
+    path = leaderboard.write(records_dir, out, replication=replication, **options)
     print(f"leaderboard: {path}")
     return 0
 

@@ -1,5 +1,5 @@
 """`hitlbench replicate`: re-run published cells, compare each value with the published one,
-list the verdicts that would change, and publish a replication's summary."""
+list the verdicts that would change, and the leaderboard's citation of a published replication."""
 
 import contextlib
 import io
@@ -16,10 +16,12 @@ from hitlbench.harness.questions import Claim, Questions
 from hitlbench.harness.records import load_records
 from hitlbench.harness.replicate import COUNTS, ValueComparison, compare_cells, draw_cells, seed_sd
 from hitlbench.harness.suites import load_suite
+from hitlbench.publish.leaderboard import render, suite_options
 from hitlbench.publish.replication import (
     Replication,
     cell_lines,
     publish,
+    published_summary,
     replaced,
     verdicts_of,
 )
@@ -186,6 +188,22 @@ def replication(git="abc123", failed=()):
                        date="2026-12-08T10:00:00Z", git=git, hitlbench="0.1.0", seed=None,
                        cells=[], failed=list(failed), verdicts=VerdictDiff(5, []),
                        records_dir=Path("scratch"), summary_path=Path("scratch.json"))  # fmt: skip
+
+
+def test_a_published_replication_is_cited_by_the_leaderboard(tmp_path):
+    assert published_summary(tmp_path, "smoke") is None
+    path = publish(replication(), tmp_path)
+    assert path == tmp_path / "smoke.json"
+    summary = published_summary(tmp_path, "smoke")
+    records = load_records(ROOT / "leaderboards" / "records" / "smoke")
+    options = suite_options(load_suite("smoke"))
+    plain = render(records, failed=records.failed, **options)
+    cited = render(records, failed=records.failed, replication=summary, **options)
+    line = (
+        "- replicated on Intel(R) Xeon(R) Processor (2026-12-08, 0 cells): 0 verdicts would change"
+    )
+    assert plain == (ROOT / "leaderboards" / "smoke.md").read_text()
+    assert cited.replace(f"{line}\n", "", 1) == plain and line in cited
 
 
 def test_a_replication_from_uncommitted_code_or_with_failed_cells_is_not_published(tmp_path):

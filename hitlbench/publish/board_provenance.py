@@ -1,7 +1,8 @@
 """What a leaderboard says around its tables: the record field behind each column, the versions,
-commits, dates, machines and data the records ran with, each method's components, loud warnings
-where records come from changed or uncommitted code, the suite's methods that have no records,
-and the cells that failed (markdown lines, `board_model.Board`'s text parts)."""
+commits, dates, machines and data the records ran with, the suite's replication on this or
+another machine, each method's components, loud warnings where records come from changed or
+uncommitted code, the suite's methods that have no records, and the cells that failed
+(markdown lines, `board_model.Board`'s text parts)."""
 
 from __future__ import annotations
 
@@ -54,6 +55,20 @@ def provenance(records: Sequence[Mapping[str, Any]]) -> list[str]:
     return lines + [
         f"- data: {source} (sha256 {sha}{f'; {package}' if package else ''})"
         for source, sha, package in data
+    ]
+
+
+def replicated(summary: Mapping[str, Any] | None) -> list[str]:
+    """A bullet citing the suite's published replication (`replication.published_summary`):
+    the processor model it re-ran the cells on, its date, the cells re-run and the verdicts that
+    would change; nothing where there is none."""
+    if summary is None:
+        return []
+    changed = int(summary["verdicts_changed"])
+    return [
+        f"- replicated on {summary['cpu'] or 'unknown'} ({str(summary['date'])[:10]}, "
+        f"{summary['cells_rerun']} cells): {changed} verdict{'' if changed == 1 else 's'} "
+        "would change"
     ]
 
 

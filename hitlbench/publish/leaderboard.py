@@ -44,6 +44,7 @@ from .board_provenance import (
     failed_cells,
     judged_metrics,
     provenance,
+    replicated,
     unrun,
 )
 from .board_questions import (
@@ -289,6 +290,7 @@ def build(
     contrasts: Sequence[Sequence[str]] = (),
     curves: Mapping[str, Mapping[str, Any]] | None = None,
     crossings: Sequence[Mapping[str, Any]] = (),
+    replication: Mapping[str, Any] | None = None,
 ) -> Board:
     """The leaderboard of `records`; raises `LeaderboardError` when the baseline has no records,
     names a reference row, or a method has two records of one seed in one setting.
@@ -297,7 +299,8 @@ def build(
     claims and the positive control; `quoted` puts a paper's published numbers in a column
     beside each metric they exist for (a list of sources: a column each); `contrasts` lists [method, reference] pairs compared like
     a method with the baseline (the claims' and the control's pairs are added); `crossings`
-    the break-even points along `curves` (`crossings.crossing_lines`). Rows: the
+    the break-even points along `curves` (`crossings.crossing_lines`); `replication` the suite's
+    published replication (`replication.published_summary`), cited under the provenance. Rows: the
     baseline, then the methods in `method_order` (the suite's), then any other, sorted.
     """
     questions = questions or Questions()
@@ -312,7 +315,9 @@ def build(
         n_records=len(records),
         methods=methods,
         opening=opening_lines(sections, questions, baseline),
-        provenance=provenance(records) + explanation_maps(records, metrics),
+        provenance=provenance(records)
+        + replicated(replication)
+        + explanation_maps(records, metrics),
         notices=column_names(metrics)
         + unrun(method_order, groups, contrasts)
         + code_warnings(records, groups)

@@ -1,8 +1,8 @@
 """Replicating a suite's published cells on this machine (`hitlbench replicate`): re-run them
 into a scratch folder, compare each value with the same seed's published one
 (`harness.replicate`), and list the verdicts that would change with the re-run records in place
-of the published ones (`verdict_changes`). A replication's summary is a JSON file, published
-under `leaderboards/replications/<suite>.json`.
+of the published ones (`verdict_changes`). A replication's summary is a JSON file; published
+under `leaderboards/replications/<suite>.json`, the suite's leaderboard cites it.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..core.storage import write_json_atomic
+from ..core.storage import loads_finite, write_json_atomic
 from ..harness.bench import CellOutcome
 from ..harness.questions import Questions
-from ..harness.records import load_records, setting_text
+from ..harness.records import LeaderboardError, load_records, setting_text
 from ..harness.replicate import (
     CellReplication,
     ValueComparison,
@@ -268,9 +268,28 @@ def check_committed(git: str | None) -> None:
 
 
 def publish(result: Replication, folder: Path) -> Path:
-    """Write the replication's summary to `folder/<suite>.json`; raises `HitlbenchError` when
-    cells failed or the code had uncommitted changes (`check_committed`)."""
+    """Write the replication's summary to `folder/<suite>.json`, where the suite's leaderboard
+    finds it (`published_summary`); raises `HitlbenchError` when cells failed or the code had
+    uncommitted changes (`check_committed`)."""
     if result.failed:
         raise HitlbenchError(f"not published: {len(result.failed)} cell(s) failed to re-run")
     check_committed(result.git)
     return write_json_atomic(folder / f"{result.suite}.json", summary(result))
+
+
+def published_summary(folder: Path, suite: str) -> dict[str, Any] | None:
+    """The published replication of `suite` (`folder/<suite>.json`), None where there is none.
+
+    Raises `LeaderboardError` naming the file when it cannot be read or is not a replication's
+    summary."""
+    path = Path(folder) / f"{suite}.json"
+    if not path.exists():
+        return None
+    try:
+        found = loads_finite(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise LeaderboardError(f"cannot read the replication {path}: {exc}") from exc
+    needed = {"cpu", "date", "cells_rerun", "verdicts_changed"}
+    if not isinstance(found, dict) or not needed <= set(found):
+        raise LeaderboardError(f"{path} is not a replication's summary (needs {sorted(needed)})")
+    return found
