@@ -117,3 +117,12 @@ def test_a_share_per_round_is_named_and_its_axis_stops_at_0_and_1():
     ax = round_figures(records, spec, "agile", ["C0"])["auc"].axes[0]
     assert ax.get_ylabel() == "holdout AUC-PR"
     assert ax.get_ylim() == (0.0, 1.02)
+
+
+def test_the_mean_of_a_holdout_metric_over_rounds():
+    r = record()  # AUC-PR 0.2, 0.3, 0.4 after rounds 0 to 2
+    assert summary_value(r, "round_mean.auc_pr") == pytest.approx(0.3)
+    assert direction("round_mean.auc_pr") == 1
+    del r["rounds"][1]["metrics"]["auc_pr"]
+    assert summary_value(r, "round_mean.auc_pr") is None  # a round without it: no area
+    assert summary_value(r, "round_mean.dice") is None

@@ -14,6 +14,10 @@ Names (a suite's `leaderboard.metrics`, contrasts and curves take them like summ
   Stretcu et al. 2023's Table 1: 58.6 s of selection plus 23.1 s of training over 10M images).
 - `presumed_positive_share`: of all presumed negatives trained on (`embedding_mlp`), the share
   that were in fact positives; None where there were none.
+- `round_mean.M`: holdout metric M averaged over every round, the area under the learning curve
+  divided by its width when each round adds the same number of labels (rectangle rule: the
+  first model's point counts as much as the last), e.g. `round_mean.accuracy`; None where a
+  round lacks M.
 - `oracle_mean.F`: the mean over rounds of the field F an oracle reports per round (its
   `oracle` block), e.g. a crowd's `oracle_mean.error_correlation`; rounds where F is absent or
   None are left out, and the value is None where no round has it.
@@ -30,13 +34,14 @@ import numpy as np
 ROUND = re.compile(r"round\.(\d+)\.(\w+)")
 AT_EXPERT = re.compile(r"at_expert_s\.(\d+(?:\.\d+)?)(?:\.wait\.(\d+(?:\.\d+)?))?\.(\w+)")
 ORACLE_MEAN = re.compile(r"oracle_mean\.(\w+)")
+ROUND_MEAN = re.compile(r"round_mean\.(\w+)")
 DERIVED = ("wait_s_total", "expert_s_total", "presumed_positive_share")
 
 
 def is_derived(metric: str) -> bool:
     """Whether `metric` is one of this module's names rather than a summary key."""
     return metric in DERIVED or any(
-        pattern.fullmatch(metric) for pattern in (ROUND, AT_EXPERT, ORACLE_MEAN)
+        pattern.fullmatch(metric) for pattern in (ROUND, AT_EXPERT, ORACLE_MEAN, ROUND_MEAN)
     )
 
 
@@ -64,6 +69,8 @@ def derived_value(record: Mapping[str, Any], metric: str, missing: Any) -> Any:
         return round(positive / presumed, 6) if presumed else None
     if found := ORACLE_MEAN.fullmatch(metric):
         return oracle_mean(rounds, found[1])
+    if found := ROUND_MEAN.fullmatch(metric):
+        return round_mean(rounds, found[1])
     found = AT_EXPERT.fullmatch(metric)
     budget, name = float(found[1]), found[3]
     waits = round_waits(rounds) if found[2] is None else np.full(len(rounds), float(found[2]))
@@ -79,3 +86,11 @@ def oracle_mean(rounds: list[Mapping[str, Any]], field: str) -> float | None:
     values = [r.get("oracle", {}).get(field) for r in rounds]
     values = [v for v in values if v is not None]
     return round(float(np.mean(values)), 6) if values else None
+
+
+def round_mean(rounds: list[Mapping[str, Any]], name: str) -> float | None:
+    """The mean of holdout metric `name` over all rounds; None where any round lacks it."""
+    values = [r["metrics"].get(name) for r in rounds]
+    if not values or any(v is None for v in values):
+        return None
+    return round(float(np.mean(values)), 6)

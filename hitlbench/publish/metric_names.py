@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from ..harness.record_metrics import AT_EXPERT, ROUND
+from ..harness.record_metrics import AT_EXPERT, ROUND, ROUND_MEAN
 
 # summary keys (docs/concepts.md, "Metrics")
 SUMMARY = {
@@ -93,6 +93,8 @@ def metric_name(metric: str) -> str:
         return f"effort (s) to accuracy {rest}"
     if found := ROUND.fullmatch(metric):
         return f"{round_field_name(found[2])} after round {found[1]}"
+    if found := ROUND_MEAN.fullmatch(metric):
+        return f"{round_field_name(found[1])}, mean over rounds"
     if found := AT_EXPERT.fullmatch(metric):
         wait = f", {found[2]} s wait per round" if found[2] else ""
         return f"{round_field_name(found[3])} at {found[1]} s of the person's time{wait}"
