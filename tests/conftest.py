@@ -52,3 +52,18 @@ def pytest_configure(config):
     """Artefacts the tests compute go to a scratch cache, never the user's."""
     if "HITLBENCH_CACHE" not in os.environ:
         os.environ["HITLBENCH_CACHE"] = tempfile.mkdtemp(prefix="hitlbench-test-cache-")
+
+
+# A two-method suite on 200 digits that runs in seconds: for tests that bench or replicate cells.
+TINY_SUITE = {
+    "name": "tiny",
+    "seeds": [0, 1],
+    "settings": {"rounds": 2, "batch_size": 25, "threads": 1, "device": "cpu"},
+    "defaults": {
+        "dataset": {"name": "digits", "params": {"pool_size": 200}},
+        "classifier": {"name": "small_cnn", "params": {"width": 8, "hidden": 16, "max_epochs": 10}},
+    },
+    "methods": {"Random": {"sampler": "random"}, "Margin": {"sampler": "margin"}},
+    "baseline": "Random",
+    "margins": NO_MARGINS,
+}

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import NO_MARGINS, without_timings
+from conftest import NO_MARGINS, TINY_SUITE, without_timings
 
 from hitlbench.harness.bench import run_suite
 from hitlbench.harness.runner import execute
@@ -18,18 +18,7 @@ from hitlbench.harness.spec import apply_override
 from hitlbench.harness.suites import load_suite, parse_suite
 from hitlbench.types import HitlbenchError
 
-SUITE = {
-    "name": "tiny",
-    "seeds": [0, 1],
-    "settings": {"rounds": 2, "batch_size": 25, "threads": 1, "device": "cpu"},
-    "defaults": {
-        "dataset": {"name": "digits", "params": {"pool_size": 200}},
-        "classifier": {"name": "small_cnn", "params": {"width": 8, "hidden": 16, "max_epochs": 10}},
-    },
-    "methods": {"Random": {"sampler": "random"}, "Margin": {"sampler": "margin"}},
-    "baseline": "Random",
-    "margins": NO_MARGINS,
-}
+SUITE = TINY_SUITE
 
 
 def write_suite(folder: Path, doc=SUITE) -> Path:

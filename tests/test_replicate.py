@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import NO_MARGINS, without_timings
+from conftest import TINY_SUITE, without_timings
 
 from hitlbench.cli import main
 from hitlbench.harness.bench import run_suite
@@ -29,19 +29,7 @@ from hitlbench.publish.verdict_changes import VerdictDiff, outcome, verdict_diff
 from hitlbench.types import HitlbenchError
 
 ROOT = Path(__file__).resolve().parent.parent
-SUITE = {
-    "name": "tiny",
-    "seeds": [0],
-    "settings": {"rounds": 2, "batch_size": 25, "threads": 1, "device": "cpu"},
-    "defaults": {
-        "dataset": {"name": "digits", "params": {"pool_size": 200}},
-        "classifier": {"name": "small_cnn", "params": {"width": 8, "hidden": 16, "max_epochs": 10}},
-    },
-    "methods": {"Random": {"sampler": "random"}, "Margin": {"sampler": "margin"}},
-    "baseline": "Random",
-    "references": [],
-    "margins": NO_MARGINS,
-}
+SUITE = {**TINY_SUITE, "seeds": [0], "references": []}
 
 
 @pytest.fixture(scope="module")
