@@ -30,6 +30,8 @@ class ProbCover(EmbeddingSpaceSampler):
     `ProbCover` utilities at a given radius (tests/test_samplers_baselines.py).
     """
 
+    version = "2"  # 1: the purity clustering took the best of three k-means initialisations
+
     def __init__(
         self,
         embedder: str | dict[str, Any] | None = None,
