@@ -117,7 +117,7 @@ def test_one_round_over_10m_embeddings(benchmark, embeddings):
     )
     with seeded(0):
         classifier.net = mlp(DIM, [128, 128, 128], 2, 0.5).eval()
-    classifier.features = embeddings
+    classifier.embeddings = embeddings  # as prepare(data) leaves it
     sampler, items = MarginSampler(), np.arange(N)
     picked = {"rank_s": []}
 

@@ -157,14 +157,25 @@ def test_probcover_out_degrees_equal_scikit_activemls_at_a_given_radius():
         )
         covered[graph[pick].indices] = True
         candidates = candidates[candidates != pick]
-    # our own greedy, ties to the lower position, covers as much at each step
+    # our own greedy, ties at random, covers as much at each step
     pool = np.setdiff1d(np.arange(len(x)), labeled)
     order = np.concatenate([pool, labeled])
-    ours = coverage_picks(radius_graph(x[order], 0.3), len(pool), 6)
+    ours = coverage_picks(radius_graph(x[order], 0.3), len(pool), 6, np.random.default_rng(0))
     assert len(set(ours.tolist())) == 6
     assert out_degrees(graph, np.isin(np.arange(len(x)), graph[labeled].indices))[
         pool[ours[0]]
     ] == np.nanmax(utilities[0])
+
+
+def test_probcover_draws_at_random_once_everything_is_covered():
+    # one ball covers the whole pool: after the first pick every row ties at 0
+    x = np.random.default_rng(1).normal(size=(60, 3)) * 0.01
+    graph = radius_graph(x, 1.0)
+    picks = [coverage_picks(graph, 60, 10, np.random.default_rng(s)) for s in (0, 0, 1)]
+    np.testing.assert_array_equal(picks[0], picks[1])  # the same generator, the same picks
+    assert picks[0].tolist() != picks[2].tolist()
+    assert sorted(picks[0][1:].tolist()) != list(range(1, 10))  # not the lowest positions
+    assert len(set(picks[0].tolist())) == 10
 
 
 def test_balanced_draw_fills_the_rarest_classes_first():

@@ -21,7 +21,8 @@ class ProbCover(EmbeddingSpaceSampler):
     Yehuda, Dekel, Hacohen & Weinshall 2022 ("Active learning through a covering lens"): items
     within `delta` (Euclidean, on `embedder`'s L2-normalised embeddings) are joined; the balls
     of the labeled items cover their neighbours; k times over, the item whose ball covers the
-    most uncovered items is picked (ties to the lower position) and its ball is covered. With
+    most uncovered items is picked (ties at random, as scikit-activeml's, among them every
+    item once all are covered) and its ball is covered. With
     `delta` None the radius is the largest of `deltas` whose purity is at least `alpha`: the
     share of items whose ball holds only items of their own k-means cluster (as many clusters
     as classes, seeded from the sampler's generator). A cold-start strategy for low budgets;
@@ -30,7 +31,10 @@ class ProbCover(EmbeddingSpaceSampler):
     `ProbCover` utilities at a given radius (tests/test_samplers_baselines.py).
     """
 
-    version = "2"  # 1: the purity clustering took the best of three k-means initialisations
+    # 1: the purity clustering took the best of three k-means initialisations; 2: ties, and every
+    # pick once all was covered, went to the lowest pool position (a pool stored in class order
+    # then gave the last rounds' labels to its first classes)
+    version = "3"
 
     def __init__(
         self,
@@ -53,7 +57,7 @@ class ProbCover(EmbeddingSpaceSampler):
         both = np.concatenate([x, labeled])
         deltas = self.deltas or DELTAS
         delta = self.delta or purest_radius(both, deltas, self.alpha, self.n_classes, rng)
-        return coverage_picks(radius_graph(both, delta), len(x), k)
+        return coverage_picks(radius_graph(both, delta), len(x), k, rng)
 
 
 def normalised(x: np.ndarray) -> np.ndarray:
@@ -89,10 +93,11 @@ def out_degrees(graph, covered: np.ndarray) -> np.ndarray:
     return np.asarray(graph @ (~covered).astype(np.int64)).ravel()
 
 
-def coverage_picks(graph, n_pool: int, k: int) -> np.ndarray:
+def coverage_picks(graph, n_pool: int, k: int, rng: np.random.Generator) -> np.ndarray:
     """int64 [min(k, n_pool)] positions among the first `n_pool` rows of `graph` (the rest are
     labeled: their balls start covered), each the pool row whose ball covers the most
-    uncovered rows, ties to the lower position."""
+    uncovered rows, ties drawn at random from `rng` (once every row is covered, all the pool
+    rows left tie at 0)."""
     covered = np.zeros(graph.shape[0], bool)
     labeled = np.arange(n_pool, graph.shape[0])
     if len(labeled):
@@ -101,7 +106,8 @@ def coverage_picks(graph, n_pool: int, k: int) -> np.ndarray:
     eligible = np.ones(n_pool, bool)
     picks = []
     for _ in range(min(k, n_pool)):
-        j = int(np.argmax(np.where(eligible, degrees[:n_pool], -1)))
+        masked = np.where(eligible, degrees[:n_pool], -1)
+        j = int(rng.choice(np.flatnonzero(masked == masked.max())))
         picks.append(j)
         eligible[j] = False
         newly = graph[j].indices[~covered[graph[j].indices]]
