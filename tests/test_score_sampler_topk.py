@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from hitlbench.samplers import samplers
-from hitlbench.samplers.base import answered_rows, lexsort_top_k
+from hitlbench.samplers.base import answered_rows, lexsort_top_k, top_k
 from hitlbench.samplers.margin import MarginSampler
-from hitlbench.types import PoolView
+from hitlbench.types import DivergedError, PoolView
 
 
 def sampler_keys(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -37,9 +37,31 @@ def test_ties_on_every_key_keep_position_order():
         assert np.array_equal(lexsort_top_k(keys, k), np.lexsort(keys)[:k]), k
 
 
+@pytest.mark.parametrize("chunk", [1, 7, 64, 5000])
+def test_ranked_a_chunk_at_a_time_as_one_full_lexsort(chunk):
+    rng = np.random.default_rng(chunk)
+    n = 1000
+    _, negated, answered = sampler_keys(rng, n)
+    scores = (-negated).astype(np.float32)  # a float32 score, compared as float64
+    for k in (0, 1, 50, 333, n, n + 3):
+        expected = np.lexsort((np.random.default_rng(k).random(n), negated, answered))[:k]
+        picked = top_k(scores, answered, k, rng=np.random.default_rng(k), who="t", chunk=chunk)
+        assert picked.dtype == np.int64
+        assert np.array_equal(picked, expected), (chunk, k)
+
+
+def test_a_score_that_is_not_finite_is_counted_over_every_chunk_and_refused():
+    scores = np.zeros(100)
+    scores[[3, 40, 99]] = [np.nan, np.inf, -np.inf]
+    with pytest.raises(DivergedError, match="3 of 100 scores are not finite"):
+        top_k(scores, np.ones(100, bool), 5, rng=np.random.default_rng(0), who="t", chunk=16)
+
+
 def test_a_negative_k_is_refused():
     with pytest.raises(ValueError, match="k must be >= 0"):
         lexsort_top_k((np.zeros(3),), -1)
+    with pytest.raises(ValueError, match="k must be >= 0"):
+        top_k(np.zeros(3), np.ones(3, bool), -1, rng=np.random.default_rng(0), who="t")
 
 
 class Fixed:

@@ -103,35 +103,63 @@ class ScoreSampler(ColdStartSampler):
     def rank(self, proba: np.ndarray, k: int, *, rng: np.random.Generator) -> np.ndarray:
         """The k positions `select` takes given the model's probabilities `proba` [N, C]:
         int64 [min(k, N)], unanswered rows first (random order), then the highest scores, ties
-        at random (one `rng.random(N)` draw). Raises `DivergedError` for a score that is not
-        finite, ValueError for k < 0."""
+        at random (the values of one `rng.random(N)` draw). Raises `DivergedError` for a score
+        that is not finite, ValueError for k < 0."""
         # an item the model cannot answer (an all-zero row) ranks first: it needs the person
         answered = answered_rows(proba)
         if answered.all():  # the usual case: no copy of the probabilities
-            scores = np.asarray(self.scores(proba), np.float64)
+            scores = np.asarray(self.scores(proba))  # float64 a chunk at a time, in `top_k`
         else:
             scores = np.zeros(len(proba), np.float64)
             scores[answered] = self.scores(proba[answered])
         return top_k(scores, answered, k, rng=rng, who=self.registered_name)
 
 
+RANK_CHUNK = 1 << 20  # rows ranked at a time: scratch arrays of 8 MB, whatever N
+
+
 def top_k(
-    scores: np.ndarray, answered: np.ndarray, k: int, *, rng: np.random.Generator, who: str
+    scores: np.ndarray,
+    answered: np.ndarray,
+    k: int,
+    *,
+    rng: np.random.Generator,
+    who: str,
+    chunk: int = RANK_CHUNK,
 ) -> np.ndarray:
     """int64 [min(k, N)] positions: unanswered rows (`answered` False) first, then the highest
-    `scores` [N], ties at random (one `rng.random(N)` draw). Raises `DivergedError` (naming the
-    sampler `who`) for a score that is not finite."""
-    bad = ~np.isfinite(scores)
-    if bad.any():
+    `scores` [N] (any float dtype, compared as float64), ties at random: by the values of one
+    `rng.random(N)` draw, then by position.
+
+    Ranked `chunk` rows at a time: each chunk's own first k (`lexsort_top_k`) are candidates,
+    and the first k of the candidates are the first k of all, so no temporary grows with N (at
+    10M rows, fresh full-length arrays cost more in page faults than the ranking itself). The
+    tie-break values are drawn a chunk at a time, the same stream as one draw of N. Raises
+    `DivergedError` (naming the sampler `who`) for a score that is not finite, ValueError for
+    k < 0."""
+    if k < 0:
+        raise ValueError(f"k must be >= 0, got {k}")
+    positions, keys, not_finite = [], [], 0
+    for start in range(0, len(scores), chunk):
+        part = slice(start, start + chunk)
+        negated = -np.asarray(scores[part], np.float64)
+        not_finite += int(np.count_nonzero(~np.isfinite(negated)))
+        chunk_keys = (rng.random(len(negated)), negated, answered[part])
+        if not_finite:
+            continue
+        best = np.sort(lexsort_top_k(chunk_keys, k))  # position order, for ties on every key
+        positions.append(start + best)
+        keys.append([key[best] for key in chunk_keys])
+    if not_finite:
         raise DivergedError(
-            f"sampler {who!r}: {int(bad.sum())} of {len(scores)} scores are "
+            f"sampler {who!r}: {not_finite} of {len(scores)} scores are "
             "not finite (the classifier's probabilities hold NaN or infinities); refusing "
             "to rank them"
         )
-    tie_break = rng.random(len(scores))
-    if answered.all():  # the usual case: the key that sorts first splits nothing
-        return lexsort_top_k((tie_break, -scores), k)
-    return lexsort_top_k((tie_break, -scores, answered), k)
+    if not positions:
+        return np.zeros(0, np.int64)
+    merged = tuple(np.concatenate(column) for column in zip(*keys, strict=True))
+    return np.concatenate(positions)[lexsort_top_k(merged, k)].astype(np.int64)
 
 
 def answered_rows(proba: np.ndarray) -> np.ndarray:

@@ -25,7 +25,7 @@ from ..embeddings.open_clip_embedder import OpenCLIPEmbedder
 from ..embeddings.timm_embedder import TimmEmbedder
 from ..types import HitlbenchError
 from ..zero_shot.class_map import imagenet_matrix, synsets_of
-from .base import Sampler, samplers
+from .base import Sampler, lexsort_top_k, samplers
 
 CHUNK = 8192  # embedding rows scored at a time
 
@@ -236,8 +236,10 @@ class Expansion(Sampler):
         if self.query_scores is None:
             raise HitlbenchError("sampler 'expansion': prepare(data) must run before select")
         scores = self.query_scores[np.asarray(pool.indices, np.int64)]  # [P, Q]
-        nearest = np.argsort(-scores, axis=0, kind="stable")[: self.neighbours]
-        union = np.unique(nearest)
+        # each query's first `neighbours` of a stable sort, without sorting the pool
+        union = np.unique(
+            np.concatenate([lexsort_top_k((-column,), self.neighbours) for column in scores.T])
+        )
         if len(union) >= k:
             return rng.choice(union, size=k, replace=False)
         rest = np.setdiff1d(np.arange(len(pool)), union)

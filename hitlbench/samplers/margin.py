@@ -17,6 +17,7 @@ class MarginSampler(ScoreSampler):
 
     def scores(self, proba):
         if proba.shape[1] == 2:  # the same values, without sorting every row (15x faster)
-            return -np.abs(proba[:, 1] - proba[:, 0])
+            gap = proba[:, 1] - proba[:, 0]  # one temporary, negated in place
+            return np.negative(np.abs(gap, out=gap), out=gap)
         top2 = np.sort(proba, axis=1)[:, -2:]
         return -(top2[:, 1] - top2[:, 0])
