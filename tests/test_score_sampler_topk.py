@@ -8,6 +8,7 @@ import pytest
 
 from hitlbench.samplers import samplers
 from hitlbench.samplers.base import answered_rows, lexsort_top_k, top_k
+from hitlbench.samplers.entropy import EntropySampler
 from hitlbench.samplers.margin import MarginSampler
 from hitlbench.types import DivergedError, PoolView
 
@@ -110,6 +111,8 @@ def test_the_fast_paths_give_what_the_plain_computations_give():
     proba[::13] = 0.0  # rows the model could not answer
     top2 = np.sort(proba, axis=1)[:, -2:]
     assert np.array_equal(MarginSampler().scores(proba), -(top2[:, 1] - top2[:, 0]))
+    p = np.clip(proba, 1e-12, 1.0)
+    assert np.array_equal(EntropySampler().scores(proba), -(p * np.log(p)).sum(axis=1))
     for c in (2, 5, 12):
         wide = rng.random((300, c)) * (rng.random((300, 1)) > 0.2)
         assert np.array_equal(answered_rows(wide), wide.any(axis=1))

@@ -11,6 +11,9 @@ from .base import ScoreSampler, samplers
 class EntropySampler(ScoreSampler):
     """Highest predictive entropy first (Settles 2009, active learning survey)."""
 
+    # p log p computed in place: the same values (tests/test_score_sampler_topk.py)
+    same_behaviour_as = ("9caeaa389ea5f28c",)
+
     def scores(self, proba):
         p = np.clip(proba, 1e-12, 1.0)
         plogp = np.log(p)
