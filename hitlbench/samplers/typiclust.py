@@ -29,9 +29,9 @@ class TypiClust(EmbeddingSpaceSampler):
     comes from the sampler's own generator; ties in size go to the lower cluster id.
 
     Cost: k-means (one k-means++ initialisation, on one thread) over N + L items in (L + k)
-    clusters, and a nearest-neighbour search inside
-    each chosen cluster (scikit-learn's NearestNeighbors). Typicality equals scikit-activeml
-    1.0.1's `_typicality` at the same K (tests/test_samplers_baselines.py).
+    clusters, and a nearest-neighbour search inside each chosen cluster (scikit-learn's
+    NearestNeighbors). Typicality equals scikit-activeml 1.0.1's `_typicality` at the same K
+    (tests/test_samplers_baselines.py).
     """
 
     version = "2"  # 1: three k-means initialisations on as many threads as OpenMP chose
